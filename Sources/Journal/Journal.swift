@@ -1,0 +1,666 @@
+import Foundation
+
+/// How to open a journal.
+public struct JournalConfiguration: Sendable {
+    /// The folder of segment files.
+    public var directory: String
+    /// A new segment starts when an append would take the active one past this size (bytes). A record
+    /// larger than the limit gets a segment of its own.
+    public var segmentSizeLimit: UInt64
+    /// The file layer; tests substitute one that injects faults.
+    public var fileSystem: any FileSystem
+    /// The clock that stamps event times.
+    public var clock: @Sendable () -> Date
+
+    /// A configuration with the defaults: 64 MiB segments, the real file system, the system clock.
+    public init(
+        directory: String, segmentSizeLimit: UInt64 = 64 << 20,
+        fileSystem: any FileSystem = PosixFileSystem(),
+        clock: @escaping @Sendable () -> Date = { Date() }
+    ) {
+        self.directory = directory
+        self.segmentSizeLimit = segmentSizeLimit
+        self.fileSystem = fileSystem
+        self.clock = clock
+    }
+}
+
+/// What opening the journal found and repaired.
+public struct JournalOpenReport: Sendable, Equatable {
+    /// Bytes cut from the end of the last segment (a torn tail); 0 if none.
+    public var tornBytesCut: UInt64 = 0
+    /// Why the tail was cut, if it was.
+    public var tornTailReason: String?
+    /// The segment and offset at which the tail was cut.
+    public var tornTailSegment: String?
+    public var tornTailOffset: UInt64?
+    /// Whether the derived index was missing or stale and the segments were scanned instead.
+    public var indexRebuilt = false
+    /// Records read and checked while opening (bounded by what the index did not cover).
+    public var recordsScanned = 0
+}
+
+/// An append-only event journal of LZ4-framed, checksummed, hash-chained segments.
+///
+/// One instance is the only writer of its folder (callers hold a lock). Durability contract:
+/// `append(_:)` returns after `fdatasync`; `appendDeferred(_:)` returns after the write only, and its
+/// records become durable with the next durable append, `sync()` or `close()`. After any failed write
+/// or fsync the instance is unusable: a retry could report success for data that was lost.
+///
+/// Not `Sendable`: it owns the open segment and its position counter; confine it to one task.
+public final class Journal {
+    /// Whether the journal may be written.
+    public enum Mode: Sendable {
+        /// Cut a torn tail and allow appends.
+        case readWrite
+        /// Change nothing on disk; a torn tail is reported and ignored.
+        case readOnly
+    }
+
+    public let configuration: JournalConfiguration
+    /// What opening found and repaired.
+    public private(set) var openReport = JournalOpenReport()
+    /// The position the next appended event will get; `nextPosition - 1` is the last one stored.
+    public private(set) var nextPosition: UInt64 = 1
+
+    private let mode: Mode
+    private var fileSystem: any FileSystem { configuration.fileSystem }
+    private var directory: String { configuration.directory }
+    private var segments: [UInt64] = []
+    private var segmentSizes: [UInt64: UInt64] = [:]
+    private var active: (any File)?
+    private var activeSize: UInt64 = 0
+    private var lastHash = SHA256Digest.zero
+    private var hasUnsyncedWrites = false
+    private var failure: JournalError?
+    private var isClosed = false
+    private let index: JournalIndex
+    private var readers: [UInt64: any File] = [:]
+
+    private init(configuration: JournalConfiguration, mode: Mode, index: JournalIndex) {
+        self.configuration = configuration
+        self.mode = mode
+        self.index = index
+    }
+
+    deinit {
+        for reader in readers.values { try? reader.close() }
+    }
+
+    // MARK: Opening
+
+    /// Opens the journal in `configuration.directory`, creating it when writable and absent.
+    ///
+    /// Opening checks the tail: everything after what the index covers is read and verified. A torn
+    /// last record of the last segment (incomplete, failing its checksum, or followed by zeros or
+    /// garbage but by no durable record) is cut off in `.readWrite` mode, the cut fsynced, and
+    /// reported in `openReport`. Any other damage throws `.corrupt` naming the segment and offset.
+    public static func open(_ configuration: JournalConfiguration, mode: Mode = .readWrite)
+        throws(JournalError)
+        -> Journal
+    {
+        let fileSystem = configuration.fileSystem
+        let directory = configuration.directory
+        if mode == .readWrite && !fileSystem.fileExists(directory) {
+            try fileSystem.createDirectory(directory)
+            try fileSystem.syncDirectory(parentDirectory(of: directory))
+        }
+        var names = fileSystem.fileExists(directory) ? try fileSystem.contentsOfDirectory(directory) : []
+        if mode == .readWrite {
+            for name in names where name.hasPrefix(".tmp-") {
+                try fileSystem.removeFile(directory + "/" + name)
+            }
+            names.removeAll { $0.hasPrefix(".tmp-") }
+        }
+        let journal = Journal(
+            configuration: configuration, mode: mode,
+            index: JournalIndex.load(directory: directory, fileSystem: fileSystem))
+        journal.segments = names.compactMap(RecordFormat.firstPosition(ofSegmentNamed:)).sorted()
+        if journal.segments.isEmpty {
+            guard mode == .readWrite else { return journal }
+            try journal.createSegment(firstPosition: 1, previousHash: .zero)
+            return journal
+        }
+        try journal.checkTail()
+        if mode == .readWrite {
+            let last = journal.segments[journal.segments.count - 1]
+            journal.active = try fileSystem.openFile(journal.path(ofSegment: last), writable: true)
+        }
+        return journal
+    }
+
+    private func path(ofSegment firstPosition: UInt64) -> String {
+        directory + "/" + RecordFormat.segmentName(firstPosition: firstPosition)
+    }
+
+    /// Validates the index against the segments, then reads and checks every record it does not cover.
+    private func checkTail() throws(JournalError) {
+        guard segments[0] == 1 else {
+            throw JournalError(
+                .corrupt,
+                "the journal does not start at position 1: the segments before \(segments[0]) are missing",
+                segment: RecordFormat.segmentName(firstPosition: segments[0]), offset: 0)
+        }
+        var startSegment = 0
+        var startOffset: UInt64 = 0
+        var state = ScanState(nextPosition: 1, lastHash: .zero)
+        if let coverage = index.coverage {
+            for segment in index.segments where !segments.contains(segment) {
+                throw JournalError(
+                    .corrupt,
+                    "segment \(RecordFormat.segmentName(firstPosition: segment)) is missing (the index lists it)",
+                    segment: RecordFormat.segmentName(firstPosition: segment))
+            }
+            if let covered = segments.firstIndex(of: coverage.segment),
+                index.segments == Array(segments.prefix(index.segments.count)),
+                try coverageHolds(coverage)
+            {
+                startSegment = covered
+                startOffset = coverage.endOffset
+                state = ScanState(nextPosition: coverage.nextPosition, lastHash: coverage.lastHash)
+                for segment in segments[..<covered] { segmentSizes[segment] = nil }
+            } else {
+                index.discardFile()
+                openReport.indexRebuilt = true
+            }
+        } else {
+            openReport.indexRebuilt = true
+        }
+        for position in startSegment..<segments.count {
+            let segment = segments[position]
+            let isLast = position == segments.count - 1
+            let damage = try scanSegment(
+                segment, from: position == startSegment ? startOffset : 0, state: &state, isLast: isLast,
+                decodeFrames: true
+            ) { header, offset, _ in
+                self.index.appendTail(
+                    RecordLocation(
+                        firstPosition: header.firstPosition, segment: segment, offset: offset,
+                        length: UInt32(header.recordLength), count: header.eventCount), keys: header.keys)
+                self.openReport.recordsScanned += 1
+            }
+            if let damage {
+                openReport.tornTailReason = damage.reason
+                openReport.tornTailSegment = RecordFormat.segmentName(firstPosition: segment)
+                openReport.tornTailOffset = damage.offset
+                openReport.tornBytesCut = damage.length
+                if mode == .readWrite {
+                    let file = try fileSystem.openFile(path(ofSegment: segment), writable: true)
+                    try file.truncate(to: damage.offset)
+                    try file.sync()
+                    try file.close()
+                }
+                activeSize = damage.offset
+            }
+        }
+        nextPosition = state.nextPosition
+        lastHash = state.lastHash
+        let lastSegment = segments[segments.count - 1]
+        if openReport.tornTailOffset == nil {
+            activeSize = try fileSystem.openFile(path(ofSegment: lastSegment), writable: false).size()
+        }
+        if mode == .readWrite && index.tailRecords.count >= 4096 {
+            try writeIndex()
+        }
+    }
+
+    /// Whether the record the index names as its last still has the hash the index recorded.
+    private func coverageHolds(_ coverage: IndexCoverage) throws(JournalError) -> Bool {
+        guard let last = try index.lastDiskRecord(), last.segment == coverage.segment,
+            last.offset + UInt64(last.length) == coverage.endOffset,
+            last.firstPosition + UInt64(last.count) == coverage.nextPosition
+        else { return false }
+        let file = try fileSystem.openFile(path(ofSegment: last.segment), writable: false)
+        defer { try? file.close() }
+        let bytes = try file.read(at: last.offset, count: Int(last.length))
+        return bytes.count == Int(last.length) && SHA256Digest.of(bytes) == coverage.lastHash
+    }
+
+    // MARK: Scanning
+
+    struct ScanState {
+        var nextPosition: UInt64
+        var lastHash: SHA256Digest
+    }
+
+    struct TailDamage {
+        var offset: UInt64
+        var length: UInt64
+        var reason: String
+    }
+
+    /// Reads segment `segment` from `startOffset` to its end, checking every record: header check,
+    /// chain link, position continuity, LZ4 frame and content checksum, line count.
+    ///
+    /// - Returns: the torn tail, if the last segment ends in damage that no durable record follows.
+    /// - Throws: `.corrupt` for any other damage.
+    func scanSegment(
+        _ segment: UInt64, from startOffset: UInt64, state: inout ScanState, isLast: Bool, decodeFrames: Bool,
+        onRecord: (RecordFormat.RecordHeader, UInt64, [UInt8]?) throws(JournalError) -> Void
+    ) throws(JournalError) -> TailDamage? {
+        let name = RecordFormat.segmentName(firstPosition: segment)
+        let file = try fileSystem.openFile(path(ofSegment: segment), writable: false)
+        defer { try? file.close() }
+        let size = try file.size()
+        let bytes = try file.read(at: startOffset, count: Int(size - min(size, startOffset)))
+        var cursor = 0
+        if startOffset == 0 {
+            switch RecordFormat.decodeSegmentMetadata(bytes[...]) {
+            case .failure(let problem):
+                throw JournalError(
+                    .corrupt, "segment metadata is damaged: \(problem)", segment: name, offset: 0)
+            case .success(let metadata):
+                guard metadata.firstPosition == segment else {
+                    throw JournalError(
+                        .corrupt, "segment metadata says it starts at position \(metadata.firstPosition)",
+                        segment: name, offset: 0)
+                }
+                guard segment == state.nextPosition else {
+                    throw JournalError(
+                        .corrupt,
+                        "position gap: expected a segment starting at \(state.nextPosition), found \(segment) "
+                            + "(a segment is missing)", segment: name, offset: 0)
+                }
+                guard metadata.previousHash == state.lastHash else {
+                    throw JournalError(
+                        .corrupt, "hash chain broken: the previous segment's last record does not match",
+                        segment: name, offset: 0)
+                }
+            }
+            state.lastHash = SHA256Digest.of(Array(bytes[0..<RecordFormat.segmentMetadataLength]))
+            cursor = RecordFormat.segmentMetadataLength
+        }
+        let decoder = try LZ4FrameDecoder()
+        while cursor < bytes.count {
+            let problem: String
+            switch RecordFormat.parseRecordHeader(bytes[cursor...]) {
+            case .incomplete:
+                problem = "the last record is incomplete"
+            case .invalid(let reason):
+                problem = reason.description
+            case .valid(let header):
+                if cursor + header.recordLength > bytes.count {
+                    problem = "the last record is incomplete"
+                } else if header.previousHash != state.lastHash {
+                    problem = "hash chain broken: the record does not follow the one before it"
+                } else if header.firstPosition != state.nextPosition || header.eventCount == 0 {
+                    problem = "position gap: expected \(state.nextPosition), found \(header.firstPosition)"
+                } else {
+                    let recordRange = cursor..<(cursor + header.recordLength)
+                    var payload: [UInt8]?
+                    var frameProblem: String?
+                    if decodeFrames {
+                        switch decodeRecord(header, bytes[recordRange], decoder: decoder) {
+                        case .success(let decoded): payload = decoded
+                        case .failure(let reason): frameProblem = reason.description
+                        }
+                    }
+                    if let frameProblem {
+                        problem = frameProblem
+                    } else {
+                        try onRecord(header, startOffset + UInt64(cursor), payload)
+                        state.lastHash = bytes.withUnsafeBytes { raw in
+                            SHA256Digest.of(UnsafeRawBufferPointer(rebasing: raw[recordRange]))
+                        }
+                        state.nextPosition += UInt64(header.eventCount)
+                        cursor += header.recordLength
+                        continue
+                    }
+                }
+            }
+            let offset = startOffset + UInt64(cursor)
+            if isLast, !durableRecordFollows(bytes, after: cursor, decoder: decoder) {
+                return TailDamage(offset: offset, length: UInt64(bytes.count - cursor), reason: problem)
+            }
+            throw JournalError(.corrupt, problem, segment: name, offset: offset)
+        }
+        return nil
+    }
+
+    /// Decodes a record's LZ4 frame and checks that it holds `eventCount` newline-terminated lines.
+    func decodeRecord(
+        _ header: RecordFormat.RecordHeader, _ record: ArraySlice<UInt8>, decoder: LZ4FrameDecoder
+    ) -> Result<[UInt8], FrameProblem> {
+        let frameRange = (record.startIndex + header.headerLength)..<record.endIndex
+        let result = record.withUnsafeBytes { raw in
+            decoder.decode(
+                UnsafeRawBufferPointer(rebasing: raw[(header.headerLength)..<raw.count]),
+                expectedLength: Int(header.payloadLength))
+        }
+        _ = frameRange
+        guard case .success(let payload) = result else { return result }
+        var lines = 0
+        payload.withUnsafeBytes { raw in
+            for byte in raw where byte == 0x0a { lines += 1 }
+        }
+        guard lines == Int(header.eventCount), payload.last == 0x0a else {
+            return .failure(FrameProblem("record holds \(lines) lines, its header says \(header.eventCount)"))
+        }
+        return .success(payload)
+    }
+
+    /// Whether a complete, valid, durable record starts anywhere after `offset`: then the damage before
+    /// it cannot be a torn write (a durable append syncs everything written before it).
+    private func durableRecordFollows(_ bytes: [UInt8], after offset: Int, decoder: LZ4FrameDecoder) -> Bool {
+        let magic: [UInt8] = [0x51, 0x2a, 0x4d, 0x18]
+        var cursor = offset + 1
+        while cursor + 8 <= bytes.count {
+            if bytes[cursor] == magic[0] && bytes[cursor + 1] == magic[1] && bytes[cursor + 2] == magic[2]
+                && bytes[cursor + 3] == magic[3],
+                case .valid(let header) = RecordFormat.parseRecordHeader(bytes[cursor...]),
+                header.isDurable, cursor + header.recordLength <= bytes.count,
+                case .success = decodeRecord(
+                    header, bytes[cursor..<(cursor + header.recordLength)], decoder: decoder)
+            {
+                return true
+            }
+            cursor += 1
+        }
+        return false
+    }
+
+    // MARK: Appending
+
+    /// Appends `events` as one record and makes it durable (`fdatasync`) before returning.
+    ///
+    /// - Returns: the positions given to the events, in order.
+    /// - Throws: `.invalidArgument` for an event that cannot be stored (nothing is written); `.io` when a
+    ///   write or fsync fails, after which the instance is unusable.
+    @discardableResult
+    public func append(_ events: [JournalEvent]) throws(JournalError) -> ClosedRange<UInt64> {
+        try appendRecord(events, durable: true)
+    }
+
+    /// Appends `events` as one record without waiting for the disk: for records whose loss recovery can
+    /// repair (outcomes). They become durable with the next `append(_:)`, `sync()` or `close()`.
+    @discardableResult
+    public func appendDeferred(_ events: [JournalEvent]) throws(JournalError) -> ClosedRange<UInt64> {
+        try appendRecord(events, durable: false)
+    }
+
+    /// Makes every appended record durable.
+    public func sync() throws(JournalError) {
+        try checkWritable()
+        guard hasUnsyncedWrites, let active else { return }
+        do throws(JournalError) {
+            try active.sync()
+        } catch {
+            failure = error
+            throw error
+        }
+        hasUnsyncedWrites = false
+    }
+
+    private func checkWritable() throws(JournalError) {
+        if isClosed { throw JournalError(.closed, "the journal is closed") }
+        if let failure {
+            throw JournalError(
+                .unusable,
+                "the journal is unusable after an earlier failure (\(failure.message)); reopen it to recover",
+                errno: failure.errno)
+        }
+        guard mode == .readWrite else {
+            throw JournalError(.invalidArgument, "the journal is open read-only")
+        }
+    }
+
+    private func appendRecord(_ events: [JournalEvent], durable: Bool) throws(JournalError) -> ClosedRange<
+        UInt64
+    > {
+        try checkWritable()
+        guard !events.isEmpty else {
+            throw JournalError(.invalidArgument, "an append needs at least one event")
+        }
+        var keys: [(UInt32, String)] = []
+        var keysLength = 0
+        for (eventIndex, event) in events.enumerated() {
+            try event.validate()
+            for key in event.keys {
+                keys.append((UInt32(eventIndex), key))
+                keysLength += 6 + key.utf8.count
+            }
+        }
+        guard keysLength <= RecordFormat.maximumKeysLength else {
+            throw JournalError(.invalidArgument, "the events carry more than 1 MiB of index keys")
+        }
+        let time = rfc3339Milliseconds(configuration.clock())
+        var payload: [UInt8] = []
+        payload.reserveCapacity(events.reduce(0) { $0 + $1.body.count + 80 })
+        for (eventIndex, event) in events.enumerated() {
+            event.line(position: nextPosition + UInt64(eventIndex), time: time, into: &payload)
+        }
+        guard payload.count < Int(UInt32.max) else {
+            throw JournalError(.invalidArgument, "a record may hold at most 4 GiB of events")
+        }
+        let frame = try LZ4Frame.compress(payload)
+        let recordLength = UInt64(RecordFormat.recordHeaderFixedLength + keysLength + frame.count)
+        do throws(JournalError) {
+            if activeSize > UInt64(RecordFormat.segmentMetadataLength)
+                && activeSize + recordLength > configuration.segmentSizeLimit
+            {
+                try rollSegment()
+            }
+            guard let active else { throw JournalError(.closed, "no active segment") }
+            let record =
+                RecordFormat.encodeRecordHeader(
+                    durable: durable, firstPosition: nextPosition, eventCount: events.count,
+                    payloadLength: payload.count, frameLength: frame.count, previousHash: lastHash, keys: keys
+                )
+                + frame
+            try active.write(record, at: activeSize)
+            hasUnsyncedWrites = true
+            if durable {
+                try active.sync()
+                hasUnsyncedWrites = false
+            }
+            let first = nextPosition
+            index.appendTail(
+                RecordLocation(
+                    firstPosition: first, segment: segments[segments.count - 1], offset: activeSize,
+                    length: UInt32(record.count), count: UInt32(events.count)), keys: keys)
+            lastHash = SHA256Digest.of(record)
+            activeSize += UInt64(record.count)
+            nextPosition += UInt64(events.count)
+            return first...(nextPosition - 1)
+        } catch {
+            failure = error
+            throw error
+        }
+    }
+
+    /// Seals the active segment (fdatasync) and starts a new one at `nextPosition`.
+    private func rollSegment() throws(JournalError) {
+        if let active {
+            try active.sync()
+            hasUnsyncedWrites = false
+            try active.close()
+            self.active = nil
+        }
+        try createSegment(firstPosition: nextPosition, previousHash: lastHash)
+    }
+
+    /// Creates a segment atomically: metadata written to a temporary file, fsynced, renamed into place,
+    /// and the folder fsynced, so a segment exists with valid metadata or not at all.
+    private func createSegment(firstPosition: UInt64, previousHash: SHA256Digest) throws(JournalError) {
+        let name = RecordFormat.segmentName(firstPosition: firstPosition)
+        let temporary = directory + "/.tmp-" + name
+        let metadata = RecordFormat.encodeSegmentMetadata(
+            firstPosition: firstPosition, previousHash: previousHash)
+        let file = try fileSystem.createFile(temporary)
+        try file.write(metadata, at: 0)
+        try file.sync()
+        try fileSystem.rename(temporary, to: path(ofSegment: firstPosition))
+        try fileSystem.syncDirectory(directory)
+        active = file
+        activeSize = UInt64(metadata.count)
+        lastHash = SHA256Digest.of(metadata)
+        segments.append(firstPosition)
+    }
+
+    /// Flushes deferred records, writes the index if records are unindexed, and closes the files.
+    public func close() throws(JournalError) {
+        guard !isClosed else { return }
+        defer {
+            isClosed = true
+            for reader in readers.values { try? reader.close() }
+            readers = [:]
+        }
+        if mode == .readWrite && failure == nil {
+            try sync()
+            if !index.tailRecords.isEmpty { try writeIndex() }
+        }
+        try active?.close()
+        active = nil
+    }
+
+    private func writeIndex() throws(JournalError) {
+        let last = segments[segments.count - 1]
+        try index.write(
+            directory: directory, fileSystem: fileSystem, segments: segments,
+            coverage: IndexCoverage(
+                nextPosition: nextPosition, segment: last, endOffset: activeSize, lastHash: lastHash))
+    }
+
+    // MARK: Reading
+
+    /// Calls `body` with each event from position `first` through `last` (default: the newest), in order,
+    /// until `body` returns false. Every record read is checked (header check, LZ4 content checksum,
+    /// positions); damage throws `.corrupt`.
+    public func read(
+        from first: UInt64 = 1, through last: UInt64? = nil, _ body: (JournalEntry) throws -> Bool
+    ) throws {
+        let end = min(last ?? UInt64.max, nextPosition - 1)
+        guard first <= end, first >= 1 else { return }
+        guard var location = try index.locate(position: first) else {
+            throw JournalError(.corrupt, "the index has no record for position \(first)")
+        }
+        let decoder = try LZ4FrameDecoder()
+        while true {
+            let (header, payload) = try readRecord(at: location, decoder: decoder)
+            var position = header.firstPosition
+            var lineStart = 0
+            for (offset, byte) in payload.enumerated() where byte == 0x0a {
+                if position >= first {
+                    if position > end { return }
+                    if try !body(JournalEntry(position: position, line: Array(payload[lineStart..<offset]))) {
+                        return
+                    }
+                }
+                position += 1
+                lineStart = offset + 1
+            }
+            if position > end { return }
+            let nextOffset = location.offset + UInt64(header.recordLength)
+            var segment = location.segment
+            var offset = nextOffset
+            if offset >= (try segmentSize(segment)) {
+                guard let nextIndex = segments.firstIndex(of: segment).map({ $0 + 1 }),
+                    nextIndex < segments.count
+                else { return }
+                segment = segments[nextIndex]
+                offset = UInt64(RecordFormat.segmentMetadataLength)
+            }
+            location = RecordLocation(
+                firstPosition: position, segment: segment, offset: offset, length: 0, count: 0)
+        }
+    }
+
+    /// The event at `position`, or nil beyond the end.
+    public func entry(at position: UInt64) throws -> JournalEntry? {
+        var found: JournalEntry?
+        try read(from: position, through: position) { entry in
+            found = entry
+            return false
+        }
+        return found
+    }
+
+    /// The events appended with index key `key`, in position order, found through the index.
+    public func entries(withKey key: String) throws -> [JournalEntry] {
+        var result: [JournalEntry] = []
+        let decoder = try LZ4FrameDecoder()
+        for position in try index.positions(forKey: key).sorted() {
+            guard let location = try index.locate(position: position) else { continue }
+            let (header, payload) = try readRecord(at: location, decoder: decoder)
+            let eventIndex = UInt32(position - header.firstPosition)
+            guard header.keys.contains(where: { $0.0 == eventIndex && $0.1 == key }) else { continue }
+            var lineNumber: UInt32 = 0
+            var lineStart = 0
+            for (offset, byte) in payload.enumerated() where byte == 0x0a {
+                if lineNumber == eventIndex {
+                    result.append(JournalEntry(position: position, line: Array(payload[lineStart..<offset])))
+                    break
+                }
+                lineNumber += 1
+                lineStart = offset + 1
+            }
+        }
+        return result
+    }
+
+    private func segmentSize(_ segment: UInt64) throws(JournalError) -> UInt64 {
+        if segment == segments[segments.count - 1] { return activeSize }
+        if let size = segmentSizes[segment] { return size }
+        let size = try reader(for: segment).size()
+        segmentSizes[segment] = size
+        return size
+    }
+
+    private func reader(for segment: UInt64) throws(JournalError) -> any File {
+        if let file = readers[segment] { return file }
+        let file = try fileSystem.openFile(path(ofSegment: segment), writable: false)
+        readers[segment] = file
+        return file
+    }
+
+    /// Reads and checks the record at `location` (its length need not be known).
+    private func readRecord(at location: RecordLocation, decoder: LZ4FrameDecoder) throws(JournalError) -> (
+        RecordFormat.RecordHeader, [UInt8]
+    ) {
+        let name = RecordFormat.segmentName(firstPosition: location.segment)
+        let file = try reader(for: location.segment)
+        var bytes = try file.read(at: location.offset, count: max(Int(location.length), 4096))
+        var header: RecordFormat.RecordHeader
+        switch RecordFormat.parseRecordHeader(bytes[...]) {
+        case .valid(let parsed): header = parsed
+        case .incomplete:
+            bytes = try file.read(
+                at: location.offset,
+                count: RecordFormat.recordHeaderFixedLength + RecordFormat.maximumKeysLength)
+            guard case .valid(let parsed) = RecordFormat.parseRecordHeader(bytes[...]) else {
+                throw JournalError(
+                    .corrupt, "record header is incomplete", segment: name, offset: location.offset)
+            }
+            header = parsed
+        case .invalid(let problem):
+            throw JournalError(.corrupt, problem.description, segment: name, offset: location.offset)
+        }
+        if bytes.count < header.recordLength {
+            bytes = try file.read(at: location.offset, count: header.recordLength)
+        }
+        guard bytes.count >= header.recordLength else {
+            throw JournalError(.corrupt, "record is incomplete", segment: name, offset: location.offset)
+        }
+        guard header.firstPosition == location.firstPosition || location.length == 0 else {
+            throw JournalError(
+                .corrupt,
+                "the index points to position \(header.firstPosition), not \(location.firstPosition)",
+                segment: name, offset: location.offset)
+        }
+        guard location.length != 0 || header.firstPosition == location.firstPosition else {
+            throw JournalError(
+                .corrupt, "position gap: expected \(location.firstPosition), found \(header.firstPosition)",
+                segment: name, offset: location.offset)
+        }
+        switch decodeRecord(header, bytes[0..<header.recordLength], decoder: decoder) {
+        case .success(let payload): return (header, payload)
+        case .failure(let problem):
+            throw JournalError(.corrupt, problem.description, segment: name, offset: location.offset)
+        }
+    }
+}
+
+func parentDirectory(of path: String) -> String {
+    guard let slash = path.lastIndex(of: "/") else { return "." }
+    return slash == path.startIndex ? "/" : String(path[..<slash])
+}

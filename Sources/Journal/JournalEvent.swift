@@ -1,0 +1,108 @@
+import Foundation
+
+/// An event to append: a type, its own fields as one JSON object, and optional index keys.
+///
+/// The journal stores each event as one JSON line, `{"position":…,"time":…,"type":…, <fields>}`; the
+/// fields must not use those three names. Keys (for example `batch:42`) are kept in the record header so
+/// that `entries(withKey:)` finds the event without scanning the journal.
+public struct JournalEvent: Sendable {
+    /// The event's type: letters, digits, `_`, `-` and `.`, at most 64 characters.
+    public let type: String
+    /// The event's fields: the UTF-8 bytes of one compact JSON object, without newlines.
+    public let body: [UInt8]
+    /// Index keys under which `entries(withKey:)` finds this event.
+    public let keys: [String]
+
+    /// An event whose fields are already encoded as a compact JSON object.
+    public init(type: String, body: [UInt8], keys: [String] = []) {
+        self.type = type
+        self.body = body
+        self.keys = keys
+    }
+
+    /// An event whose fields are the encoding of `fields` (keys sorted, so equal values give equal bytes).
+    public init<Fields: Encodable>(type: String, fields: Fields, keys: [String] = []) throws {
+        self.init(type: type, body: Array(try JournalEvent.encoder.encode(fields)), keys: keys)
+    }
+
+    static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+
+    func validate() throws(JournalError) {
+        guard !type.isEmpty, type.utf8.count <= 64,
+            type.utf8.allSatisfy({ byte in
+                (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5a)
+                    || (byte >= 0x61 && byte <= 0x7a)
+                    || byte == 0x5f || byte == 0x2d || byte == 0x2e
+            })
+        else { throw JournalError(.invalidArgument, "event type \"\(type)\" is not a plain identifier") }
+        guard body.first == UInt8(ascii: "{"), body.last == UInt8(ascii: "}") else {
+            throw JournalError(.invalidArgument, "event \(type): fields are not one JSON object")
+        }
+        guard !body.contains(UInt8(ascii: "\n")) else {
+            throw JournalError(.invalidArgument, "event \(type): fields contain a raw newline")
+        }
+        for key in keys where key.utf8.isEmpty || key.utf8.count > RecordFormat.maximumKeyLength {
+            throw JournalError(
+                .invalidArgument, "event \(type): index key is empty or longer than 1024 bytes")
+        }
+    }
+
+    /// The JSON line for this event at `position` and `time`, newline included.
+    func line(position: UInt64, time: String, into output: inout [UInt8]) {
+        output += Array("{\"position\":\(position),\"time\":\"\(time)\",\"type\":\"\(type)\"".utf8)
+        if body.count > 2 {
+            output.append(UInt8(ascii: ","))
+            output += body[1...]
+        } else {
+            output.append(UInt8(ascii: "}"))
+        }
+        output.append(UInt8(ascii: "\n"))
+    }
+}
+
+/// One stored event, as read back from the journal.
+public struct JournalEntry: Sendable {
+    /// The event's position: gap-free and increasing across the whole journal.
+    public let position: UInt64
+    /// The event's JSON line, without the trailing newline.
+    public let line: [UInt8]
+
+    /// The common fields of every event line.
+    public struct Envelope: Decodable, Sendable {
+        /// The event's position.
+        public var position: UInt64
+        /// When the event was appended (RFC 3339, UTC, milliseconds).
+        public var time: String
+        /// The event's type.
+        public var type: String
+    }
+
+    /// Decodes the line as `T` (unknown fields are ignored by `Decodable` types).
+    public func decode<T: Decodable>(_ type: T.Type) throws -> T {
+        try JSONDecoder().decode(T.self, from: Data(line))
+    }
+
+    /// The position, time and type of the event.
+    public func envelope() throws -> Envelope {
+        try decode(Envelope.self)
+    }
+}
+
+/// Formats an instant as RFC 3339 in UTC with milliseconds, e.g. `2025-10-13T06:00:00.000Z`.
+public func rfc3339Milliseconds(_ date: Date) -> String {
+    let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
+    var seconds = time_t(milliseconds >= 0 ? milliseconds / 1000 : (milliseconds - 999) / 1000)
+    let fraction = Int(milliseconds - Int64(seconds) * 1000)
+    var parts = tm()
+    gmtime_r(&seconds, &parts)
+    func pad(_ value: Int32, _ width: Int) -> String {
+        let digits = String(value)
+        return String(repeating: "0", count: max(0, width - digits.count)) + digits
+    }
+    return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
+        + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(Int32(fraction), 3))Z"
+}
