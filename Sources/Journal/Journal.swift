@@ -66,7 +66,7 @@ public final class Journal {
     private let mode: Mode
     private var fileSystem: any FileSystem { configuration.fileSystem }
     private var directory: String { configuration.directory }
-    private var segments: [UInt64] = []
+    var segments: [UInt64] = []
     private var segmentSizes: [UInt64: UInt64] = [:]
     private var active: (any File)?
     private var activeSize: UInt64 = 0
@@ -74,10 +74,10 @@ public final class Journal {
     private var hasUnsyncedWrites = false
     private var failure: JournalError?
     private var isClosed = false
-    private let index: JournalIndex
+    let index: JournalIndex
     private var readers: [UInt64: any File] = [:]
 
-    private init(configuration: JournalConfiguration, mode: Mode, index: JournalIndex) {
+    init(configuration: JournalConfiguration, mode: Mode, index: JournalIndex) {
         self.configuration = configuration
         self.mode = mode
         self.index = index
@@ -129,11 +129,16 @@ public final class Journal {
         return journal
     }
 
-    private func path(ofSegment firstPosition: UInt64) -> String {
+    func path(ofSegment firstPosition: UInt64) -> String {
         directory + "/" + RecordFormat.segmentName(firstPosition: firstPosition)
     }
 
-    /// Validates the index against the segments, then reads and checks every record it does not cover.
+    /// Validates the index against the segments, then walks the hash chain of the segment holding the
+    /// index's last record and every segment after it, decoding each record the index does not cover.
+    ///
+    /// The cost is bounded by one segment plus the unindexed tail, whatever the journal's length; a
+    /// damaged byte anywhere in that range breaks the chain and is reported. Older sealed segments are
+    /// checked in full by `verify`.
     private func checkTail() throws(JournalError) {
         guard segments[0] == 1 else {
             throw JournalError(
@@ -141,37 +146,36 @@ public final class Journal {
                 "the journal does not start at position 1: the segments before \(segments[0]) are missing",
                 segment: RecordFormat.segmentName(firstPosition: segments[0]), offset: 0)
         }
-        var startSegment = 0
-        var startOffset: UInt64 = 0
-        var state = ScanState(nextPosition: 1, lastHash: .zero)
-        if let coverage = index.coverage {
-            for segment in index.segments where !segments.contains(segment) {
-                throw JournalError(
-                    .corrupt,
-                    "segment \(RecordFormat.segmentName(firstPosition: segment)) is missing (the index lists it)",
-                    segment: RecordFormat.segmentName(firstPosition: segment))
-            }
-            if let covered = segments.firstIndex(of: coverage.segment),
-                index.segments == Array(segments.prefix(index.segments.count)),
-                try coverageHolds(coverage)
-            {
-                startSegment = covered
-                startOffset = coverage.endOffset
-                state = ScanState(nextPosition: coverage.nextPosition, lastHash: coverage.lastHash)
-                for segment in segments[..<covered] { segmentSizes[segment] = nil }
-            } else {
-                index.discardFile()
-                openReport.indexRebuilt = true
-            }
-        } else {
-            openReport.indexRebuilt = true
+        for segment in index.segments where !segments.contains(segment) {
+            throw JournalError(
+                .corrupt,
+                "segment \(RecordFormat.segmentName(firstPosition: segment)) is missing (the index lists it)",
+                segment: RecordFormat.segmentName(firstPosition: segment))
         }
+        if let coverage = index.coverage, segments.contains(coverage.segment),
+            index.segments == Array(segments.prefix(index.segments.count))
+        {
+            do throws(JournalError) {
+                try scanTail(from: coverage)
+                return
+            } catch  where error.kind == .invalidArgument {
+                // The index disagrees with the segments: it is stale. Forget it and scan everything.
+                index.discardFile()
+                openReport = JournalOpenReport()
+            }
+        }
+        openReport.indexRebuilt = true
+        try scanTail(from: nil)
+    }
+
+    private func scanTail(from coverage: IndexCoverage?) throws(JournalError) {
+        let startSegment = coverage.flatMap { segments.firstIndex(of: $0.segment) } ?? 0
+        var state = ScanState(nextPosition: segments[startSegment], lastHash: coverage == nil ? .zero : nil)
         for position in startSegment..<segments.count {
             let segment = segments[position]
-            let isLast = position == segments.count - 1
+            let covered = position == startSegment ? coverage : nil
             let damage = try scanSegment(
-                segment, from: position == startSegment ? startOffset : 0, state: &state, isLast: isLast,
-                decodeFrames: true
+                segment, state: &state, isLast: position == segments.count - 1, covered: covered
             ) { header, offset, _ in
                 self.index.appendTail(
                     RecordLocation(
@@ -194,33 +198,24 @@ public final class Journal {
             }
         }
         nextPosition = state.nextPosition
-        lastHash = state.lastHash
-        let lastSegment = segments[segments.count - 1]
+        lastHash = state.lastHash ?? .zero
         if openReport.tornTailOffset == nil {
-            activeSize = try fileSystem.openFile(path(ofSegment: lastSegment), writable: false).size()
+            activeSize = try fileSystem.openFile(
+                path(ofSegment: segments[segments.count - 1]), writable: false
+            ).size()
         }
         if mode == .readWrite && index.tailRecords.count >= 4096 {
             try writeIndex()
         }
     }
 
-    /// Whether the record the index names as its last still has the hash the index recorded.
-    private func coverageHolds(_ coverage: IndexCoverage) throws(JournalError) -> Bool {
-        guard let last = try index.lastDiskRecord(), last.segment == coverage.segment,
-            last.offset + UInt64(last.length) == coverage.endOffset,
-            last.firstPosition + UInt64(last.count) == coverage.nextPosition
-        else { return false }
-        let file = try fileSystem.openFile(path(ofSegment: last.segment), writable: false)
-        defer { try? file.close() }
-        let bytes = try file.read(at: last.offset, count: Int(last.length))
-        return bytes.count == Int(last.length) && SHA256Digest.of(bytes) == coverage.lastHash
-    }
-
     // MARK: Scanning
 
     struct ScanState {
         var nextPosition: UInt64
-        var lastHash: SHA256Digest
+        /// The hash the next link must name; nil when the walk starts mid-journal and trusts the
+        /// segment metadata's link to the segment before it.
+        var lastHash: SHA256Digest?
     }
 
     struct TailDamage {
@@ -229,15 +224,19 @@ public final class Journal {
         var reason: String
     }
 
-    /// Reads segment `segment` from `startOffset` to its end, checking every record: header check,
-    /// chain link, position continuity, LZ4 frame and content checksum, line count.
+    /// Reads segment `segment` from its start to its end, checking every record: header check, chain
+    /// link, position continuity; and, past what `covered` says was indexed, the LZ4 frame, its content
+    /// checksum and line count. `onRecord` is called for each record past `covered`.
     ///
-    /// - Returns: the torn tail, if the last segment ends in damage that no durable record follows.
-    /// - Throws: `.corrupt` for any other damage.
+    /// - Returns: the torn tail, if the last segment ends in damage a crash can explain.
+    /// - Throws: `.corrupt` for any other damage; `.invalidArgument` when `covered` does not match the
+    ///   segment (a stale index).
     func scanSegment(
-        _ segment: UInt64, from startOffset: UInt64, state: inout ScanState, isLast: Bool, decodeFrames: Bool,
+        _ segment: UInt64, state: inout ScanState, isLast: Bool, covered: IndexCoverage?,
         onRecord: (RecordFormat.RecordHeader, UInt64, [UInt8]?) throws(JournalError) -> Void
     ) throws(JournalError) -> TailDamage? {
+        let startOffset: UInt64 = 0
+        let coveredEnd = covered.map { Int($0.endOffset) } ?? 0
         let name = RecordFormat.segmentName(firstPosition: segment)
         let file = try fileSystem.openFile(path(ofSegment: segment), writable: false)
         defer { try? file.close() }
@@ -261,7 +260,7 @@ public final class Journal {
                         "position gap: expected a segment starting at \(state.nextPosition), found \(segment) "
                             + "(a segment is missing)", segment: name, offset: 0)
                 }
-                guard metadata.previousHash == state.lastHash else {
+                guard metadata.previousHash == (state.lastHash ?? metadata.previousHash) else {
                     throw JournalError(
                         .corrupt, "hash chain broken: the previous segment's last record does not match",
                         segment: name, offset: 0)
@@ -271,7 +270,15 @@ public final class Journal {
             cursor = RecordFormat.segmentMetadataLength
         }
         let decoder = try LZ4FrameDecoder()
+        var coverageChecked = covered == nil
         while cursor < bytes.count {
+            if let covered, !coverageChecked, cursor >= coveredEnd {
+                guard cursor == coveredEnd, state.lastHash == covered.lastHash,
+                    state.nextPosition == covered.nextPosition
+                else { throw JournalError(.invalidArgument, "the index does not match segment \(name)") }
+                coverageChecked = true
+            }
+            let decodeFrames = cursor >= coveredEnd
             let problem: String
             switch RecordFormat.parseRecordHeader(bytes[cursor...]) {
             case .incomplete:
@@ -298,7 +305,7 @@ public final class Journal {
                     if let frameProblem {
                         problem = frameProblem
                     } else {
-                        try onRecord(header, startOffset + UInt64(cursor), payload)
+                        if decodeFrames { try onRecord(header, startOffset + UInt64(cursor), payload) }
                         state.lastHash = bytes.withUnsafeBytes { raw in
                             SHA256Digest.of(UnsafeRawBufferPointer(rebasing: raw[recordRange]))
                         }
@@ -309,10 +316,21 @@ public final class Journal {
                 }
             }
             let offset = startOffset + UInt64(cursor)
-            if isLast, !durableRecordFollows(bytes, after: cursor, decoder: decoder) {
+            if covered != nil && cursor < coveredEnd {
+                // Damage inside what the index covers: the index may be stale (a rebuilt journal), so
+                // let the caller rescan without it before calling this corruption.
+                throw JournalError(.invalidArgument, "the index covers damaged bytes in segment \(name)")
+            }
+            if isLast, damageIsTornTail(bytes, at: cursor, decoder: decoder) {
                 return TailDamage(offset: offset, length: UInt64(bytes.count - cursor), reason: problem)
             }
             throw JournalError(.corrupt, problem, segment: name, offset: offset)
+        }
+        if let covered, !coverageChecked,
+            bytes.count != coveredEnd || state.lastHash != covered.lastHash
+                || state.nextPosition != covered.nextPosition
+        {
+            throw JournalError(.invalidArgument, "the index covers more than segment \(name) holds")
         }
         return nil
     }
@@ -339,24 +357,38 @@ public final class Journal {
         return .success(payload)
     }
 
-    /// Whether a complete, valid, durable record starts anywhere after `offset`: then the damage before
-    /// it cannot be a torn write (a durable append syncs everything written before it).
-    private func durableRecordFollows(_ bytes: [UInt8], after offset: Int, decoder: LZ4FrameDecoder) -> Bool {
+    /// Whether damage at `offset` of the last segment can be the work of a crash.
+    ///
+    /// After a crash, only the writes since the last completed fdatasync may be lost, torn or garbled.
+    /// That region holds deferred records and, last, at most one durable record whose fdatasync was in
+    /// flight. So the damage is a torn tail unless (a) the damaged record's header is intact and says it
+    /// was durable, and valid records follow it, or (b) some valid durable record after it is followed
+    /// by another valid record. Either means a record whose fdatasync completed was damaged later:
+    /// corruption.
+    private func damageIsTornTail(_ bytes: [UInt8], at offset: Int, decoder: LZ4FrameDecoder) -> Bool {
+        var following: [Bool] = []
         let magic: [UInt8] = [0x51, 0x2a, 0x4d, 0x18]
         var cursor = offset + 1
         while cursor + 8 <= bytes.count {
             if bytes[cursor] == magic[0] && bytes[cursor + 1] == magic[1] && bytes[cursor + 2] == magic[2]
                 && bytes[cursor + 3] == magic[3],
                 case .valid(let header) = RecordFormat.parseRecordHeader(bytes[cursor...]),
-                header.isDurable, cursor + header.recordLength <= bytes.count,
+                cursor + header.recordLength <= bytes.count,
                 case .success = decodeRecord(
                     header, bytes[cursor..<(cursor + header.recordLength)], decoder: decoder)
             {
-                return true
+                following.append(header.isDurable)
+                cursor += header.recordLength
+                continue
             }
             cursor += 1
         }
-        return false
+        if case .valid(let damaged) = RecordFormat.parseRecordHeader(bytes[offset...]), damaged.isDurable,
+            !following.isEmpty
+        {
+            return false
+        }
+        return !following.dropLast().contains(true)
     }
 
     // MARK: Appending

@@ -197,6 +197,21 @@ final class JournalIndex {
         return KeyEntry(hash: bytes.readUInt64(at: 0), position: bytes.readUInt64(at: 8))
     }
 
+    /// Whether the file part describes exactly the first records of `locations` and their keys.
+    func matches(locations: [RecordLocation], keys: [KeyEntry]) throws(JournalError) -> Bool {
+        guard file != nil, diskRecordCount <= locations.count else { return false }
+        for index in 0..<diskRecordCount where try diskRecord(at: index) != locations[index] { return false }
+        guard let coverage, diskRecordCount > 0 else { return false }
+        let last = locations[diskRecordCount - 1]
+        guard coverage.segment == last.segment, coverage.endOffset == last.offset + UInt64(last.length),
+            coverage.nextPosition == last.firstPosition + UInt64(last.count)
+        else { return false }
+        let coveredKeys = keys.filter { $0.position < coverage.nextPosition }.sorted()
+        guard coveredKeys.count == diskKeyCount else { return false }
+        for (index, key) in coveredKeys.enumerated() where try diskKey(at: index) != key { return false }
+        return true
+    }
+
     /// Writes the whole index (file part and tail) to a new file and makes it the file part.
     ///
     /// Not fsynced: the index is derived, and a damaged or lost index is detected (header check, size,

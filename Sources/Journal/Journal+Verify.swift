@@ -1,0 +1,105 @@
+/// The result of a full check of a journal's segments.
+public struct JournalVerification: Sendable {
+    /// Segment files checked.
+    public var segments = 0
+    /// Records checked.
+    public var records = 0
+    /// Events checked; the last position is `events`.
+    public var events: UInt64 = 0
+    /// Bytes of segment files read.
+    public var storedBytes: UInt64 = 0
+    /// Bytes of decoded JSON lines.
+    public var decodedBytes: UInt64 = 0
+    /// Corruption found: the journal cannot be trusted past it. Empty when the journal is sound.
+    public var problems: [String] = []
+    /// A torn tail (cut on the next open for writing), if the last segment ends in one.
+    public var tornTail: String?
+    /// Whether the derived index file describes exactly the first records of the journal.
+    public var indexFresh = false
+
+    /// Whether no corruption was found (a torn tail or a stale index is not corruption).
+    public var isSound: Bool { problems.isEmpty }
+}
+
+extension Journal {
+    /// Checks every segment from the first: metadata, header checks, the hash chain across records and
+    /// segments, contiguous positions, every LZ4 frame and content checksum, every line's position; and
+    /// whether the derived index matches. Changes nothing on disk.
+    public static func verify(_ configuration: JournalConfiguration) throws(JournalError)
+        -> JournalVerification
+    {
+        let journal = Journal(
+            configuration: configuration, mode: .readOnly,
+            index: JournalIndex.load(directory: configuration.directory, fileSystem: configuration.fileSystem)
+        )
+        var report = JournalVerification()
+        let fileSystem = configuration.fileSystem
+        guard fileSystem.fileExists(configuration.directory) else { return report }
+        journal.segments = try fileSystem.contentsOfDirectory(configuration.directory)
+            .compactMap(RecordFormat.firstPosition(ofSegmentNamed:)).sorted()
+        guard let first = journal.segments.first else { return report }
+        if first != 1 {
+            report.problems.append(
+                "the journal does not start at position 1: the segments before \(first) are missing")
+        }
+        var state = ScanState(nextPosition: 1, lastHash: .zero)
+        var locations: [RecordLocation] = []
+        var keys: [KeyEntry] = []
+        for (position, segment) in journal.segments.enumerated() where report.problems.isEmpty {
+            do throws(JournalError) {
+                let damage = try journal.scanSegment(
+                    segment, state: &state, isLast: position == journal.segments.count - 1, covered: nil
+                ) { header, offset, payload throws(JournalError) in
+                    try checkLines(
+                        payload ?? [], from: header.firstPosition, segment: segment, offset: offset)
+                    locations.append(
+                        RecordLocation(
+                            firstPosition: header.firstPosition, segment: segment, offset: offset,
+                            length: UInt32(header.recordLength), count: header.eventCount))
+                    for (eventIndex, key) in header.keys {
+                        keys.append(
+                            KeyEntry(
+                                hash: JournalIndex.hash(key),
+                                position: header.firstPosition + UInt64(eventIndex)))
+                    }
+                    report.records += 1
+                    report.decodedBytes += UInt64(header.payloadLength)
+                }
+                report.segments += 1
+                report.storedBytes += try fileSystem.openFile(
+                    journal.path(ofSegment: segment), writable: false
+                ).size()
+                if let damage {
+                    report.tornTail =
+                        "\(damage.length) bytes at the end of \(RecordFormat.segmentName(firstPosition: segment)) "
+                        + "from byte offset \(damage.offset): \(damage.reason) (cut on the next open for writing)"
+                }
+            } catch {
+                report.problems.append(error.description)
+            }
+        }
+        report.events = state.nextPosition - 1
+        report.indexFresh = (try? journal.index.matches(locations: locations, keys: keys)) ?? false
+        return report
+    }
+}
+
+/// Checks that each line of a decoded record starts with its own position.
+private func checkLines(_ payload: [UInt8], from first: UInt64, segment: UInt64, offset: UInt64)
+    throws(JournalError)
+{
+    var position = first
+    var lineStart = 0
+    for (index, byte) in payload.enumerated() where byte == 0x0a {
+        let expected = Array("{\"position\":\(position),".utf8)
+        guard index - lineStart > expected.count,
+            Array(payload[lineStart..<(lineStart + expected.count)]) == expected
+        else {
+            throw JournalError(
+                .corrupt, "event line does not start with its position \(position)",
+                segment: RecordFormat.segmentName(firstPosition: segment), offset: offset)
+        }
+        position += 1
+        lineStart = index + 1
+    }
+}
