@@ -53,6 +53,10 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .executableTarget(
+            name: "JournalBenchmark",
+            dependencies: ["Journal"]
+        ),
         .testTarget(name: "JournalTests", dependencies: ["Journal", "FaultInjection"]),
         .testTarget(name: "StoreTests", dependencies: ["Store"]),
         .testTarget(name: "CongressTests", dependencies: ["Congress", "Store"]),

@@ -48,10 +48,10 @@ extension Journal {
         for (position, segment) in journal.segments.enumerated() where report.problems.isEmpty {
             do throws(JournalError) {
                 let damage = try journal.scanSegment(
-                    segment, state: &state, isLast: position == journal.segments.count - 1, covered: nil
+                    segment, from: 0, state: &state, isLast: position == journal.segments.count - 1
                 ) { header, offset, payload throws(JournalError) in
                     try checkLines(
-                        payload ?? [], from: header.firstPosition, segment: segment, offset: offset)
+                        payload, from: header.firstPosition, segment: segment, offset: offset)
                     locations.append(
                         RecordLocation(
                             firstPosition: header.firstPosition, segment: segment, offset: offset,
@@ -89,17 +89,13 @@ private func checkLines(_ payload: [UInt8], from first: UInt64, segment: UInt64,
     throws(JournalError)
 {
     var position = first
-    var lineStart = 0
-    for (index, byte) in payload.enumerated() where byte == 0x0a {
+    for line in lineRanges(payload) {
         let expected = Array("{\"position\":\(position),".utf8)
-        guard index - lineStart > expected.count,
-            Array(payload[lineStart..<(lineStart + expected.count)]) == expected
-        else {
+        guard line.count > expected.count, payload[line].starts(with: expected) else {
             throw JournalError(
                 .corrupt, "event line does not start with its position \(position)",
                 segment: RecordFormat.segmentName(firstPosition: segment), offset: offset)
         }
         position += 1
-        lineStart = index + 1
     }
 }

@@ -133,12 +133,12 @@ public final class Journal {
         directory + "/" + RecordFormat.segmentName(firstPosition: firstPosition)
     }
 
-    /// Validates the index against the segments, then walks the hash chain of the segment holding the
-    /// index's last record and every segment after it, decoding each record the index does not cover.
+    /// Validates the index against the segments, then reads and checks every record the index does not
+    /// cover, starting from the record the index names as its last (whose hash must still match).
     ///
-    /// The cost is bounded by one segment plus the unindexed tail, whatever the journal's length; a
-    /// damaged byte anywhere in that range breaks the chain and is reported. Older sealed segments are
-    /// checked in full by `verify`.
+    /// The cost is bounded by the unindexed tail, whatever the journal's length. Records the index
+    /// covers were checked when they were indexed; reading them checks them again, and `verify` walks
+    /// the whole chain.
     private func checkTail() throws(JournalError) {
         guard segments[0] == 1 else {
             throw JournalError(
@@ -152,30 +152,39 @@ public final class Journal {
                 "segment \(RecordFormat.segmentName(firstPosition: segment)) is missing (the index lists it)",
                 segment: RecordFormat.segmentName(firstPosition: segment))
         }
-        if let coverage = index.coverage, segments.contains(coverage.segment),
-            index.segments == Array(segments.prefix(index.segments.count))
+        if let coverage = index.coverage, index.segments == Array(segments.prefix(index.segments.count)),
+            try coverageHolds(coverage)
         {
-            do throws(JournalError) {
-                try scanTail(from: coverage)
-                return
-            } catch  where error.kind == .invalidArgument {
-                // The index disagrees with the segments: it is stale. Forget it and scan everything.
-                index.discardFile()
-                openReport = JournalOpenReport()
-            }
+            try scanTail(from: coverage)
+        } else {
+            // The index is missing or disagrees with the segments: forget it and scan everything.
+            index.discardFile()
+            openReport.indexRebuilt = true
+            try scanTail(from: nil)
         }
-        openReport.indexRebuilt = true
-        try scanTail(from: nil)
+    }
+
+    /// Whether the record the index names as its last is still there with the hash the index recorded.
+    private func coverageHolds(_ coverage: IndexCoverage) throws(JournalError) -> Bool {
+        guard segments.contains(coverage.segment), let last = try index.lastDiskRecord(),
+            last.segment == coverage.segment, last.offset + UInt64(last.length) == coverage.endOffset,
+            last.firstPosition + UInt64(last.count) == coverage.nextPosition
+        else { return false }
+        let file = try fileSystem.openFile(path(ofSegment: last.segment), writable: false)
+        defer { try? file.close() }
+        let bytes = try file.read(at: last.offset, count: Int(last.length))
+        return bytes.count == Int(last.length) && SHA256Digest.of(bytes) == coverage.lastHash
     }
 
     private func scanTail(from coverage: IndexCoverage?) throws(JournalError) {
         let startSegment = coverage.flatMap { segments.firstIndex(of: $0.segment) } ?? 0
-        var state = ScanState(nextPosition: segments[startSegment], lastHash: coverage == nil ? .zero : nil)
+        var state = ScanState(
+            nextPosition: coverage?.nextPosition ?? 1, lastHash: coverage?.lastHash ?? .zero)
         for position in startSegment..<segments.count {
             let segment = segments[position]
-            let covered = position == startSegment ? coverage : nil
             let damage = try scanSegment(
-                segment, state: &state, isLast: position == segments.count - 1, covered: covered
+                segment, from: position == startSegment ? coverage?.endOffset ?? 0 : 0, state: &state,
+                isLast: position == segments.count - 1
             ) { header, offset, _ in
                 self.index.appendTail(
                     RecordLocation(
@@ -198,7 +207,7 @@ public final class Journal {
             }
         }
         nextPosition = state.nextPosition
-        lastHash = state.lastHash ?? .zero
+        lastHash = state.lastHash
         if openReport.tornTailOffset == nil {
             activeSize = try fileSystem.openFile(
                 path(ofSegment: segments[segments.count - 1]), writable: false
@@ -213,9 +222,8 @@ public final class Journal {
 
     struct ScanState {
         var nextPosition: UInt64
-        /// The hash the next link must name; nil when the walk starts mid-journal and trusts the
-        /// segment metadata's link to the segment before it.
-        var lastHash: SHA256Digest?
+        /// The hash the next link must name.
+        var lastHash: SHA256Digest
     }
 
     struct TailDamage {
@@ -224,19 +232,16 @@ public final class Journal {
         var reason: String
     }
 
-    /// Reads segment `segment` from its start to its end, checking every record: header check, chain
-    /// link, position continuity; and, past what `covered` says was indexed, the LZ4 frame, its content
-    /// checksum and line count. `onRecord` is called for each record past `covered`.
+    /// Reads segment `segment` from `startOffset` to its end, checking every record: header check,
+    /// chain link, position continuity, LZ4 frame, content checksum and line count; and the segment's
+    /// metadata frame when starting at 0.
     ///
     /// - Returns: the torn tail, if the last segment ends in damage a crash can explain.
-    /// - Throws: `.corrupt` for any other damage; `.invalidArgument` when `covered` does not match the
-    ///   segment (a stale index).
+    /// - Throws: `.corrupt` for any other damage.
     func scanSegment(
-        _ segment: UInt64, state: inout ScanState, isLast: Bool, covered: IndexCoverage?,
-        onRecord: (RecordFormat.RecordHeader, UInt64, [UInt8]?) throws(JournalError) -> Void
+        _ segment: UInt64, from startOffset: UInt64, state: inout ScanState, isLast: Bool,
+        onRecord: (RecordFormat.RecordHeader, UInt64, [UInt8]) throws(JournalError) -> Void
     ) throws(JournalError) -> TailDamage? {
-        let startOffset: UInt64 = 0
-        let coveredEnd = covered.map { Int($0.endOffset) } ?? 0
         let name = RecordFormat.segmentName(firstPosition: segment)
         let file = try fileSystem.openFile(path(ofSegment: segment), writable: false)
         defer { try? file.close() }
@@ -260,7 +265,7 @@ public final class Journal {
                         "position gap: expected a segment starting at \(state.nextPosition), found \(segment) "
                             + "(a segment is missing)", segment: name, offset: 0)
                 }
-                guard metadata.previousHash == (state.lastHash ?? metadata.previousHash) else {
+                guard metadata.previousHash == state.lastHash else {
                     throw JournalError(
                         .corrupt, "hash chain broken: the previous segment's last record does not match",
                         segment: name, offset: 0)
@@ -270,15 +275,7 @@ public final class Journal {
             cursor = RecordFormat.segmentMetadataLength
         }
         let decoder = try LZ4FrameDecoder()
-        var coverageChecked = covered == nil
         while cursor < bytes.count {
-            if let covered, !coverageChecked, cursor >= coveredEnd {
-                guard cursor == coveredEnd, state.lastHash == covered.lastHash,
-                    state.nextPosition == covered.nextPosition
-                else { throw JournalError(.invalidArgument, "the index does not match segment \(name)") }
-                coverageChecked = true
-            }
-            let decodeFrames = cursor >= coveredEnd
             let problem: String
             switch RecordFormat.parseRecordHeader(bytes[cursor...]) {
             case .incomplete:
@@ -294,18 +291,11 @@ public final class Journal {
                     problem = "position gap: expected \(state.nextPosition), found \(header.firstPosition)"
                 } else {
                     let recordRange = cursor..<(cursor + header.recordLength)
-                    var payload: [UInt8]?
-                    var frameProblem: String?
-                    if decodeFrames {
-                        switch decodeRecord(header, bytes[recordRange], decoder: decoder) {
-                        case .success(let decoded): payload = decoded
-                        case .failure(let reason): frameProblem = reason.description
-                        }
-                    }
-                    if let frameProblem {
-                        problem = frameProblem
-                    } else {
-                        if decodeFrames { try onRecord(header, startOffset + UInt64(cursor), payload) }
+                    switch decodeRecord(header, bytes[recordRange], decoder: decoder) {
+                    case .failure(let reason):
+                        problem = reason.description
+                    case .success(let payload):
+                        try onRecord(header, startOffset + UInt64(cursor), payload)
                         state.lastHash = bytes.withUnsafeBytes { raw in
                             SHA256Digest.of(UnsafeRawBufferPointer(rebasing: raw[recordRange]))
                         }
@@ -316,21 +306,10 @@ public final class Journal {
                 }
             }
             let offset = startOffset + UInt64(cursor)
-            if covered != nil && cursor < coveredEnd {
-                // Damage inside what the index covers: the index may be stale (a rebuilt journal), so
-                // let the caller rescan without it before calling this corruption.
-                throw JournalError(.invalidArgument, "the index covers damaged bytes in segment \(name)")
-            }
             if isLast, damageIsTornTail(bytes, at: cursor, decoder: decoder) {
                 return TailDamage(offset: offset, length: UInt64(bytes.count - cursor), reason: problem)
             }
             throw JournalError(.corrupt, problem, segment: name, offset: offset)
-        }
-        if let covered, !coverageChecked,
-            bytes.count != coveredEnd || state.lastHash != covered.lastHash
-                || state.nextPosition != covered.nextPosition
-        {
-            throw JournalError(.invalidArgument, "the index covers more than segment \(name) holds")
         }
         return nil
     }
@@ -347,10 +326,7 @@ public final class Journal {
         }
         _ = frameRange
         guard case .success(let payload) = result else { return result }
-        var lines = 0
-        payload.withUnsafeBytes { raw in
-            for byte in raw where byte == 0x0a { lines += 1 }
-        }
+        let lines = lineRanges(payload).count
         guard lines == Int(header.eventCount), payload.last == 0x0a else {
             return .failure(FrameProblem("record holds \(lines) lines, its header says \(header.eventCount)"))
         }
@@ -570,16 +546,12 @@ public final class Journal {
         while true {
             let (header, payload) = try readRecord(at: location, decoder: decoder)
             var position = header.firstPosition
-            var lineStart = 0
-            for (offset, byte) in payload.enumerated() where byte == 0x0a {
+            for line in lineRanges(payload) {
                 if position >= first {
                     if position > end { return }
-                    if try !body(JournalEntry(position: position, line: Array(payload[lineStart..<offset]))) {
-                        return
-                    }
+                    if try !body(JournalEntry(position: position, line: Array(payload[line]))) { return }
                 }
                 position += 1
-                lineStart = offset + 1
             }
             if position > end { return }
             let nextOffset = location.offset + UInt64(header.recordLength)
@@ -616,15 +588,9 @@ public final class Journal {
             let (header, payload) = try readRecord(at: location, decoder: decoder)
             let eventIndex = UInt32(position - header.firstPosition)
             guard header.keys.contains(where: { $0.0 == eventIndex && $0.1 == key }) else { continue }
-            var lineNumber: UInt32 = 0
-            var lineStart = 0
-            for (offset, byte) in payload.enumerated() where byte == 0x0a {
-                if lineNumber == eventIndex {
-                    result.append(JournalEntry(position: position, line: Array(payload[lineStart..<offset])))
-                    break
-                }
-                lineNumber += 1
-                lineStart = offset + 1
+            let lines = lineRanges(payload)
+            if Int(eventIndex) < lines.count {
+                result.append(JournalEntry(position: position, line: Array(payload[lines[Int(eventIndex)]])))
             }
         }
         return result
@@ -690,6 +656,21 @@ public final class Journal {
             throw JournalError(.corrupt, problem.description, segment: name, offset: location.offset)
         }
     }
+}
+
+/// The ranges of the newline-terminated lines of `payload`, newlines excluded (found with `memchr`).
+func lineRanges(_ payload: [UInt8]) -> [Range<Int>] {
+    var ranges: [Range<Int>] = []
+    payload.withUnsafeBytes { raw in
+        guard let base = raw.baseAddress else { return }
+        var start = 0
+        while start < raw.count, let found = memchr(base + start, 0x0a, raw.count - start) {
+            let end = base.distance(to: UnsafeRawPointer(found))
+            ranges.append(start..<end)
+            start = end + 1
+        }
+    }
+    return ranges
 }
 
 func parentDirectory(of path: String) -> String {

@@ -150,9 +150,11 @@ enum RecordFormat {
         else { return .invalid(FrameProblem("record header frame has an impossible size \(contentLength)")) }
         guard bytes.count >= 8 + contentLength else { return .incomplete }
         let checkStart = base + contentLength
-        let content = Array(bytes[(base + 8)..<checkStart])
-        guard Array(SHA256Digest.of(content).bytes.prefix(8)) == Array(bytes[checkStart..<(checkStart + 8)]),
-            Array(bytes[(base + 8)..<(base + 12)]) == recordTag
+        let check = bytes.withUnsafeBytes { raw in
+            SHA256Digest.of(UnsafeRawBufferPointer(rebasing: raw[8..<contentLength]))
+        }
+        guard check.bytes.prefix(8).elementsEqual(bytes[checkStart..<(checkStart + 8)]),
+            bytes[(base + 8)..<(base + 12)].elementsEqual(recordTag)
         else { return .invalid(FrameProblem("record header frame fails its check")) }
         let keysLength = Int(bytes.readUInt32(at: base + 36))
         guard keysLength == contentLength - (recordHeaderFixedLength - 8) else {

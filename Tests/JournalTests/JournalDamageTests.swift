@@ -92,15 +92,34 @@ private struct Fixture {
         }
     }
 
-    /// With a fresh index, the open-time walk of the active segment's chain still catches the flip.
-    @Test func flipInsideIndexedSegmentIsDetectedWithIndex() throws {
+    /// With a fresh index, opening checks only what the index does not cover (bounded cost), but the
+    /// damage is still never accepted: reading the record fails and `verify` reports it.
+    @Test func flipInsideIndexedRecordIsDetectedOnReadAndByVerify() throws {
         let fixture = try Fixture(records: 5)
-        let journal = try Journal.open(fixture.configuration)
-        try journal.close()
+        try Journal.open(fixture.configuration).close()
         var damaged = fixture.bytes
         damaged[fixture.boundaries[1] + 90] ^= 0x01
         fixture.fileSystem.replaceContents(of: fixture.segment, with: damaged)
-        #expect(throws: JournalError.self) { try Journal.open(fixture.configuration) }
+        let journal = try Journal.open(fixture.configuration, mode: .readOnly)
+        #expect(!journal.openReport.indexRebuilt)
+        #expect(throws: JournalError.self) { try allLines(journal) }
+        #expect(throws: JournalError.self) { try journal.entry(at: 3) }
+        #expect(try journal.entry(at: 1) != nil)
+        let verification = try Journal.verify(fixture.configuration)
+        #expect(!verification.isSound)
+        #expect(verification.problems.first?.contains("byte offset \(fixture.boundaries[1])") == true)
+    }
+
+    /// Damage to the record the index names as its last makes the index stale: opening rescans.
+    @Test func damagedCoverageRecordMakesOpenRescan() throws {
+        let fixture = try Fixture(records: 5)
+        try Journal.open(fixture.configuration).close()
+        var damaged = fixture.bytes
+        damaged[fixture.boundaries[4] + 100] ^= 0x01
+        fixture.fileSystem.replaceContents(of: fixture.segment, with: damaged)
+        let journal = try Journal.open(fixture.configuration, mode: .readOnly)
+        #expect(journal.openReport.indexRebuilt)
+        #expect(journal.openReport.tornTailOffset == UInt64(fixture.boundaries[4]))
     }
 
     @Test(arguments: [1, 3, 8, 64, 100, 4096, 70_000])
