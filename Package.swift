@@ -36,7 +36,7 @@ let package = Package(
         ),
         .target(
             name: "Store",
-            dependencies: [.product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["Journal", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .target(
             name: "Congress",
@@ -58,7 +58,8 @@ let package = Package(
             dependencies: ["Journal"]
         ),
         .testTarget(name: "JournalTests", dependencies: ["Journal", "FaultInjection"]),
-        .testTarget(name: "StoreTests", dependencies: ["Store"]),
+        .testTarget(
+            name: "StoreTests", dependencies: ["Store", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "CongressTests", dependencies: ["Congress", "Store"]),
     ]
 )

@@ -1,0 +1,98 @@
+import GRDB
+
+/// A table whose rows the journal manages: its columns in declaration order and its primary key.
+public struct TableSchema: Hashable, Sendable {
+    /// The table's name.
+    public let name: String
+    /// Every column, in declaration order.
+    public let columns: [String]
+    /// The primary-key columns.
+    public let primaryKey: [String]
+    /// The columns that identify a row to people (shown by audit next to the row id).
+    public let naturalKey: [String]
+}
+
+/// The schema of the hearings database.
+///
+/// Table and column names are the predecessor's, so existing readers keep working. Its constraints are
+/// fixed where the real API violates them (see `Migrations`). Row ids are assigned by the updater and
+/// written explicitly; column defaults exist for other writers but never fire for journaled rows.
+public enum Schema {
+    public static let committees = TableSchema(
+        name: "committees",
+        columns: [
+            "committee_id", "system_code", "name", "chamber", "type", "parent_committee_id", "is_current",
+            "url",
+            "congress", "created_at", "updated_at",
+        ],
+        primaryKey: ["committee_id"], naturalKey: ["system_code"])
+
+    public static let hearings = TableSchema(
+        name: "hearings",
+        columns: [
+            "hearing_id", "event_id", "congress", "chamber", "title", "hearing_type", "status",
+            "hearing_date",
+            "location", "jacket_number", "url", "congress_gov_url", "update_date", "created_at", "updated_at",
+            "hearing_date_only", "hearing_time",
+        ],
+        primaryKey: ["hearing_id"], naturalKey: ["event_id"])
+
+    public static let hearingCommittees = TableSchema(
+        name: "hearing_committees",
+        columns: ["hearing_id", "committee_id", "is_primary", "created_at"],
+        primaryKey: ["hearing_id", "committee_id"], naturalKey: ["hearing_id", "committee_id"])
+
+    public static let witnesses = TableSchema(
+        name: "witnesses",
+        columns: [
+            "witness_id", "first_name", "last_name", "full_name", "title", "organization", "created_at",
+            "updated_at",
+            "identity_key",
+        ],
+        primaryKey: ["witness_id"], naturalKey: ["full_name", "organization"])
+
+    public static let witnessAppearances = TableSchema(
+        name: "witness_appearances",
+        columns: [
+            "appearance_id", "witness_id", "hearing_id", "position", "witness_type", "appearance_order",
+            "created_at",
+        ],
+        primaryKey: ["appearance_id"], naturalKey: ["hearing_id", "witness_id"])
+
+    public static let witnessDocuments = TableSchema(
+        name: "witness_documents",
+        columns: [
+            "document_id", "appearance_id", "document_type", "title", "document_url", "format_type",
+            "created_at",
+            "updated_at", "hearing_id",
+        ],
+        primaryKey: ["document_id"], naturalKey: ["hearing_id", "document_url"])
+
+    public static let supportingDocuments = TableSchema(
+        name: "supporting_documents",
+        columns: [
+            "document_id", "hearing_id", "document_type", "title", "description", "document_url",
+            "format_type",
+            "created_at", "updated_at",
+        ],
+        primaryKey: ["document_id"], naturalKey: ["hearing_id", "document_url"])
+
+    public static let hearingTranscripts = TableSchema(
+        name: "hearing_transcripts",
+        columns: [
+            "transcript_id", "hearing_id", "jacket_number", "title", "document_url", "pdf_url", "html_url",
+            "format_type", "created_at", "updated_at",
+        ],
+        primaryKey: ["transcript_id"], naturalKey: ["hearing_id", "jacket_number"])
+
+    /// The managed tables, parents before children (the order inserts must follow).
+    public static let managedTables: [TableSchema] = [
+        committees, hearings, hearingCommittees, witnesses, witnessAppearances, witnessDocuments,
+        supportingDocuments, hearingTranscripts,
+    ]
+
+    /// The managed table named `name`.
+    public static func table(named name: String) -> TableSchema? {
+        managedTables.first { $0.name == name }
+    }
+}

@@ -1,0 +1,104 @@
+import GRDB
+import Journal
+
+/// The logical state checksum: XOR over every managed row of a 64-bit row hash.
+///
+/// Row hash = the first 8 bytes, read as a little-endian integer, of SHA-256 over the row's canonical
+/// encoding (docs/architecture.md specifies it byte by byte):
+///
+///     table name, then the primary-key columns, then every column sorted by name (bytewise), each as
+///     name and value; a string is a u32 LE byte length and its UTF-8 bytes; a value is a type tag byte
+///     (0 NULL, 1 integer, 2 real, 3 text, 4 blob) and then: integer 8 bytes LE two's complement, real
+///     8 bytes LE IEEE-754 bits, text and blob a u32 LE length and the bytes.
+///
+/// XOR makes it order-independent and incremental: a mutation XORs out the before-image's hash and XORs
+/// in the after-image's. Equal states give equal checksums on every machine.
+public struct StateChecksum: Hashable, Sendable, CustomStringConvertible {
+    /// The 64-bit value.
+    public var value: UInt64
+
+    /// A checksum with this value; `0` is the empty database.
+    public init(_ value: UInt64 = 0) { self.value = value }
+
+    /// Sixteen lower-case hex digits.
+    public var description: String {
+        let hex = String(value, radix: 16)
+        return String(repeating: "0", count: 16 - hex.count) + hex
+    }
+
+    /// Parses sixteen hex digits.
+    public init?(hex: String) {
+        guard hex.count == 16, let value = UInt64(hex, radix: 16) else { return nil }
+        self.value = value
+    }
+
+    /// The checksum after `mutations`.
+    public func applying(_ mutations: [Mutation]) -> StateChecksum {
+        var result = value
+        for mutation in mutations {
+            guard let table = Schema.table(named: mutation.table) else { continue }
+            if let before = mutation.before { result ^= Self.rowHash(table: table, row: before) }
+            if let after = mutation.after { result ^= Self.rowHash(table: table, row: after) }
+        }
+        return StateChecksum(result)
+    }
+
+    /// The checksum of every managed row in the database, computed from scratch.
+    public static func compute(_ db: Database) throws -> StateChecksum {
+        var result: UInt64 = 0
+        for table in Schema.managedTables {
+            for row in try Store.allRows(in: table, db) { result ^= rowHash(table: table, row: row) }
+        }
+        return StateChecksum(result)
+    }
+
+    /// The 64-bit hash of one row.
+    public static func rowHash(table: TableSchema, row: RowImage) -> UInt64 {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(256)
+        appendString(table.name, to: &bytes)
+        for column in table.primaryKey {
+            appendString(column, to: &bytes)
+            appendValue(row[column], to: &bytes)
+        }
+        for column in row.columns.keys.sorted(by: { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+        ) {
+            appendString(column, to: &bytes)
+            appendValue(row[column], to: &bytes)
+        }
+        let digest = SHA256Digest.of(bytes).bytes
+        var hash: UInt64 = 0
+        for index in 0..<8 { hash |= UInt64(digest[index]) << (8 * UInt64(index)) }
+        return hash
+    }
+
+    private static func appendString(_ text: String, to bytes: inout [UInt8]) {
+        let utf8 = Array(text.utf8)
+        appendLength(utf8.count, to: &bytes)
+        bytes += utf8
+    }
+
+    private static func appendLength(_ length: Int, to bytes: inout [UInt8]) {
+        withUnsafeBytes(of: UInt32(length).littleEndian) { bytes += $0 }
+    }
+
+    private static func appendValue(_ value: Value, to bytes: inout [UInt8]) {
+        switch value {
+        case .null:
+            bytes.append(0)
+        case .integer(let integer):
+            bytes.append(1)
+            withUnsafeBytes(of: integer.littleEndian) { bytes += $0 }
+        case .real(let real):
+            bytes.append(2)
+            withUnsafeBytes(of: real.bitPattern.littleEndian) { bytes += $0 }
+        case .text(let text):
+            bytes.append(3)
+            appendString(text, to: &bytes)
+        case .blob(let blob):
+            bytes.append(4)
+            appendLength(blob.count, to: &bytes)
+            bytes += blob
+        }
+    }
+}
