@@ -43,12 +43,17 @@ let package = Package(
             dependencies: ["Store"],
             resources: [.copy("Resources/sample")]
         ),
+        .target(
+            name: "Updater",
+            dependencies: ["Journal", "Store", "Congress", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
         .executableTarget(
             name: "hearings",
             dependencies: [
                 "Journal",
                 "Store",
                 "Congress",
+                "Updater",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -61,6 +66,10 @@ let package = Package(
         .testTarget(
             name: "StoreTests", dependencies: ["Store", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "CongressTests", dependencies: ["Congress", "Store"]),
+        .testTarget(
+            name: "UpdaterTests",
+            dependencies: ["Updater", "Journal", "Store", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
     ]
 )
 

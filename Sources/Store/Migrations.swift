@@ -157,5 +157,15 @@ public enum Migrations {
             committed_at TEXT NOT NULL,
             state_checksum TEXT NOT NULL
         );
+
+        -- How far the database has reconciled with the journal: every event at or before `position`
+        -- is reflected (committed batches applied, the others known not to be). Recovery reads the
+        -- journal from here, so its cost does not grow with the journal.
+        CREATE TABLE journal_checkpoint (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            position INTEGER NOT NULL,
+            next_batch_id INTEGER NOT NULL,
+            state_checksum TEXT NOT NULL
+        );
         """
 }

@@ -1,0 +1,158 @@
+import Journal
+import Store
+
+/// The journal's event types written by the updater, and their fields (snake_case JSON keys).
+///
+/// docs/journal-format.md describes the envelope; docs/architecture.md lists these events. Every event
+/// of a run carries the key `run:<id>`; batch events carry `batch:<id>`; an intent also carries
+/// `row:<table>:<primary key>` for each row it changes, so audit finds later batches touching the same
+/// rows through the index.
+public enum EventType {
+    public static let runStarted = "run_started"
+    public static let runFinished = "run_finished"
+    public static let batchIntent = "batch_intent"
+    public static let batchOutcome = "batch_outcome"
+    public static let rejected = "rejected"
+    public static let recovery = "recovery"
+}
+
+/// `run_started`: a writing command began.
+public struct RunStarted: Codable, Sendable, Equatable {
+    public var runID: Int64
+    public var command: String
+    public var source: String?
+    public var congress: Int?
+    public var lookbackDays: Int?
+    public var batchSize: Int?
+    public var atomic: Bool
+
+    enum CodingKeys: String, CodingKey {
+        case runID = "run_id"
+        case command, source, congress, atomic
+        case lookbackDays = "lookback_days"
+        case batchSize = "batch_size"
+    }
+}
+
+/// What a batch does.
+public enum BatchKind: String, Codable, Sendable {
+    /// Changes from the source.
+    case ingest
+    /// The inverse of a committed batch (`compensates` names it): revert, atomic-run abort, recovery.
+    case compensation
+}
+
+/// `batch_intent`: the mutations a batch is about to apply, with whole before- and after-images.
+/// Durable before the batch touches the database.
+public struct BatchIntent: Codable, Sendable, Equatable {
+    public var batchID: Int64
+    public var runID: Int64
+    public var kind: BatchKind
+    /// For a compensation: the batch it undoes.
+    public var compensates: Int64?
+    /// Why a compensation was made: `revert`, `atomic-run`, `recovery`.
+    public var reason: String?
+    /// The source items (meeting event ids, committee codes) the batch carries.
+    public var items: [String]
+    public var mutations: [Mutation]
+    /// The logical state checksum before and after the batch.
+    public var checksumBefore: String
+    public var checksumAfter: String
+
+    enum CodingKeys: String, CodingKey {
+        case batchID = "batch_id"
+        case runID = "run_id"
+        case kind, compensates, reason, items, mutations
+        case checksumBefore = "checksum_before"
+        case checksumAfter = "checksum_after"
+    }
+}
+
+/// How a batch ended.
+public enum BatchResult: String, Codable, Sendable {
+    case committed
+    case failed
+    /// Found by recovery: the intent is in the journal but SQLite rolled the transaction back.
+    case aborted
+}
+
+/// `batch_outcome`: how a batch ended. Written without waiting for the disk: if it is lost, recovery
+/// rebuilds it from the database marker.
+public struct BatchOutcome: Codable, Sendable, Equatable {
+    public var batchID: Int64
+    public var runID: Int64
+    public var result: BatchResult
+    public var reason: String?
+    /// Whether recovery, not the batch's own run, wrote this outcome.
+    public var recovered: Bool
+    public var stateChecksum: String?
+    public var durationMilliseconds: Double?
+
+    enum CodingKeys: String, CodingKey {
+        case batchID = "batch_id"
+        case runID = "run_id"
+        case result, reason, recovered
+        case stateChecksum = "state_checksum"
+        case durationMilliseconds = "duration_ms"
+    }
+}
+
+/// `rejected`: an item left out of its batch, with the field and the problem.
+public struct Rejected: Codable, Sendable, Equatable {
+    public var runID: Int64
+    public var batchID: Int64?
+    public var item: String
+    public var field: String
+    public var problem: String
+
+    enum CodingKeys: String, CodingKey {
+        case runID = "run_id"
+        case batchID = "batch_id"
+        case item, field, problem
+    }
+}
+
+/// `run_finished`: the run's metrics (the ingest metrics document), written last.
+public struct RunFinished: Codable, Sendable {
+    public var runID: Int64
+    public var status: String
+    public var metrics: IngestMetrics?
+
+    enum CodingKeys: String, CodingKey {
+        case runID = "run_id"
+        case status, metrics
+    }
+}
+
+/// `recovery`: what recovery found and did (written only when it changed something).
+public struct RecoveryEvent: Codable, Sendable, Equatable {
+    public var runID: Int64
+    public var actions: [String]
+
+    enum CodingKeys: String, CodingKey {
+        case runID = "run_id"
+        case actions
+    }
+}
+
+/// The envelope fields every updater event shares, for dispatching on `type` while reading.
+struct EventEnvelope: Decodable {
+    var type: String
+    var runID: Int64?
+    var batchID: Int64?
+
+    enum CodingKeys: String, CodingKey {
+        case type
+        case runID = "run_id"
+        case batchID = "batch_id"
+    }
+}
+
+extension JournalEvent {
+    static func runKey(_ run: Int64) -> String { "run:\(run)" }
+    static func batchKey(_ batch: Int64) -> String { "batch:\(batch)" }
+    static func rowKey(table: String, key: RowImage) -> String {
+        "row:\(table):"
+            + key.columns.sorted { $0.key < $1.key }.map { $0.value.text ?? "NULL" }.joined(separator: ",")
+    }
+}
