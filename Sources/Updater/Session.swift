@@ -99,21 +99,39 @@ public final class Session {
         public var intentPosition: UInt64?
     }
 
+    /// What a batch's `prepare` step staged.
+    public struct PreparedBatch {
+        /// The mutations, already applied inside the open transaction, in order.
+        public var mutations: [Mutation]
+        /// Items left out, with reasons (journaled with the intent).
+        public var rejected: [Rejected]
+
+        /// A prepared batch.
+        public init(mutations: [Mutation], rejected: [Rejected] = []) {
+            self.mutations = mutations
+            self.rejected = rejected
+        }
+    }
+
     /// Runs one batch with the write protocol of docs/architecture.md:
     ///
     /// 1. `BEGIN IMMEDIATE`; `prepare` computes the mutations from the rows as they are now (so
-    ///    before-images hold by construction) and assigns row ids;
-    /// 2. the intent (all mutations with before- and after-images) is appended and fdatasynced;
-    /// 3. the mutations are applied (conflict-checked) and the marker row written, same transaction;
+    ///    before-images hold by construction), assigns row ids and stages the mutations in the open
+    ///    transaction (a later item sees what an earlier one created; an item SQLite refuses is rolled
+    ///    back to its savepoint and rejected alone);
+    /// 2. the intent (all mutations with before- and after-images, and the rejections) is appended and
+    ///    fdatasynced; 3. the marker row and checkpoint are written in the same transaction;
     /// 4. `COMMIT`; 5. the outcome is appended (deferred: recovery can rebuild it from the marker).
     ///
+    /// Nothing staged is visible to readers or survives a crash before COMMIT, and COMMIT comes only
+    /// after the intent is durable: a committed batch always has its intent in the journal.
     /// A failure before COMMIT rolls back and journals `failed` with the reason; the session goes on.
     /// A journal write or fsync failure is not survivable: it is rethrown (the journal is unusable).
     public func commitBatch(
         runID: Int64, kind: BatchKind = .ingest, compensates: Int64? = nil, reason: String? = nil,
-        items: [String], rejected: [Rejected] = [],
-        prepare: (Database) throws -> [Mutation]
+        items: [String], prepare: (Database) throws -> PreparedBatch
     ) throws -> BatchReport {
+        var rejected: [Rejected] = []
         let batchID = nextBatchID
         nextBatchID += 1
         let started = clock()
@@ -123,7 +141,9 @@ public final class Session {
         do {
             try store.queue.inDatabase { db in
                 try db.inTransaction(.immediate) {
-                    mutations = try prepare(db)
+                    let prepared = try prepare(db)
+                    mutations = prepared.mutations
+                    rejected = prepared.rejected
                     guard !mutations.isEmpty else { return .rollback }
                     after = checksum.applying(mutations)
                     let intent = BatchIntent(
@@ -149,7 +169,6 @@ public final class Session {
                             try JournalEvent(type: EventType.batchIntent, fields: intent, keys: keys)
                         ])
                     intentPosition = positions.upperBound
-                    try Store.apply(mutations, db)
                     try db.execute(
                         sql:
                             "INSERT INTO journal_batches (batch_id, intent_position, committed_at, state_checksum) VALUES (?, ?, ?, ?)",
@@ -165,18 +184,14 @@ public final class Session {
         } catch let error as JournalError {
             throw UpdaterError(.failure, "the journal failed, the run stops: \(error)")
         } catch {
-            // Rolled back. If the intent was journaled, say why the batch failed.
-            if intentPosition != nil {
-                try appendOutcome(
-                    BatchOutcome(
-                        batchID: batchID, runID: runID, result: .failed, reason: describe(error),
-                        recovered: false,
-                        stateChecksum: checksum.description,
-                        durationMilliseconds: milliseconds(since: started)),
-                    durable: false)
-            } else if !rejected.isEmpty {
-                try reject(rejected)
-            }
+            // Rolled back: journal why the batch failed (with the intent if it got that far, or alone).
+            try reject(rejected)
+            try appendOutcome(
+                BatchOutcome(
+                    batchID: batchID, runID: runID, result: .failed, reason: describe(error),
+                    recovered: false,
+                    stateChecksum: checksum.description, durationMilliseconds: milliseconds(since: started)),
+                durable: false)
             return BatchReport(
                 batchID: batchID, result: .failed, reason: describe(error), mutations: mutations,
                 intentPosition: intentPosition)
@@ -218,7 +233,10 @@ public final class Session {
         }
         let report = try commitBatch(
             runID: runID, kind: .compensation, compensates: batchID, reason: reason, items: intent.items
-        ) { _ in compensation }
+        ) { db in
+            try Store.apply(compensation, db)
+            return PreparedBatch(mutations: compensation)
+        }
         if report.result == .failed {
             throw UpdaterError(
                 .failure, "undoing batch \(batchID) failed: \(report.reason ?? "unknown reason")")

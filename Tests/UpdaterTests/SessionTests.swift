@@ -22,6 +22,12 @@ func committee(_ id: Int64, _ code: String, name: String = "Committee") -> RowIm
     ])
 }
 
+/// Applies `mutations` in the open transaction, as a batch's prepare step does.
+func stage(_ mutations: [Mutation], _ db: Database) throws -> Session.PreparedBatch {
+    try Store.apply(mutations, db)
+    return Session.PreparedBatch(mutations: mutations)
+}
+
 func insert(_ row: RowImage) -> Mutation {
     Mutation(kind: .insert, table: Schema.committees, before: nil, after: row)
 }
@@ -56,8 +62,8 @@ func run(_ session: Session, atomic: Bool = false) throws -> Int64 {
         let home = try temporaryHome()
         let session = try Session(home: home, command: "test")
         let runID = try run(session)
-        let report = try session.commitBatch(runID: runID, items: ["hsgo00"]) { _ in
-            [insert(committee(1, "hsgo00"))]
+        let report = try session.commitBatch(runID: runID, items: ["hsgo00"]) { db in
+            try stage([insert(committee(1, "hsgo00"))], db)
         }
         #expect(report.result == .committed)
         #expect(report.batchID == 1)
@@ -86,13 +92,14 @@ func run(_ session: Session, atomic: Bool = false) throws -> Int64 {
         let runID = try run(session)
         var bad = committee(2, "hsgo01")
         bad["chamber"] = "Nowhere"
-        let failed = try session.commitBatch(runID: runID, items: ["a", "b"]) { _ in
-            [insert(committee(1, "hsgo00")), insert(bad)]
+        let failed = try session.commitBatch(runID: runID, items: ["a", "b"]) { db in
+            try stage([insert(committee(1, "hsgo00")), insert(bad)], db)
         }
         #expect(failed.result == .failed)
         #expect(failed.reason?.contains("CHECK constraint") == true)
         #expect(try managedRows(session.store)["committees"]?.isEmpty == true)
-        let next = try session.commitBatch(runID: runID, items: ["a"]) { _ in [insert(committee(1, "hsgo00"))]
+        let next = try session.commitBatch(runID: runID, items: ["a"]) { db in
+            try stage([insert(committee(1, "hsgo00"))], db)
         }
         #expect(next.result == .committed)
         #expect(next.batchID == failed.batchID + 1)
@@ -105,17 +112,20 @@ func run(_ session: Session, atomic: Bool = false) throws -> Int64 {
         let home = try temporaryHome()
         let session = try Session(home: home, command: "test")
         let runID = try run(session)
-        _ = try session.commitBatch(runID: runID, items: ["x"]) { _ in [insert(committee(1, "hsgo00"))] }
+        _ = try session.commitBatch(runID: runID, items: ["x"]) { db in
+            try stage([insert(committee(1, "hsgo00"))], db)
+        }
         let before = try managedRows(session.store)
         let batch = try session.commitBatch(runID: runID, items: ["y"]) { db in
             let current = try #require(
                 try Store.row(in: Schema.committees, key: RowImage(["committee_id": 1]), db))
             var renamed = current
             renamed["name"] = "Renamed"
-            return [
-                Mutation(kind: .update, table: Schema.committees, before: current, after: renamed),
-                insert(committee(2, "hsgo01")),
-            ]
+            return try stage(
+                [
+                    Mutation(kind: .update, table: Schema.committees, before: current, after: renamed),
+                    insert(committee(2, "hsgo01")),
+                ], db)
         }
         // A later batch touches the same row: undoing batch 2 must refuse and change nothing.
         let later = try session.commitBatch(runID: runID, items: ["z"]) { db in
@@ -123,7 +133,8 @@ func run(_ session: Session, atomic: Bool = false) throws -> Int64 {
                 try Store.row(in: Schema.committees, key: RowImage(["committee_id": 1]), db))
             var renamed = current
             renamed["name"] = "Renamed again"
-            return [Mutation(kind: .update, table: Schema.committees, before: current, after: renamed)]
+            return try stage(
+                [Mutation(kind: .update, table: Schema.committees, before: current, after: renamed)], db)
         }
         let snapshot = try managedRows(session.store)
         do {
@@ -219,7 +230,9 @@ func run(_ session: Session, atomic: Bool = false) throws -> Int64 {
         let home = try temporaryHome()
         let session = try Session(home: home, command: "test")
         let runID = try run(session)
-        _ = try session.commitBatch(runID: runID, items: ["a"]) { _ in [insert(committee(1, "hsgo00"))] }
+        _ = try session.commitBatch(runID: runID, items: ["a"]) { db in
+            try stage([insert(committee(1, "hsgo00"))], db)
+        }
         try session.finishRun(RunFinished(runID: runID, status: "ok", metrics: nil))
         try session.close()
         // An older copy of the database: taken now, put back after two more batches.
@@ -227,8 +240,12 @@ func run(_ session: Session, atomic: Bool = false) throws -> Int64 {
         try Store(path: home.databasePath).queue.backup(to: try DatabaseQueue(path: copy))
         let second = try Session(home: home, command: "test")
         let run2 = try run(second)
-        _ = try second.commitBatch(runID: run2, items: ["b"]) { _ in [insert(committee(2, "hsgo01"))] }
-        _ = try second.commitBatch(runID: run2, items: ["c"]) { _ in [insert(committee(3, "hsgo02"))] }
+        _ = try second.commitBatch(runID: run2, items: ["b"]) { db in
+            try stage([insert(committee(2, "hsgo01"))], db)
+        }
+        _ = try second.commitBatch(runID: run2, items: ["c"]) { db in
+            try stage([insert(committee(3, "hsgo02"))], db)
+        }
         try second.finishRun(RunFinished(runID: run2, status: "ok", metrics: nil))
         let expected = try managedRows(second.store)
         try second.close()
@@ -248,7 +265,9 @@ func run(_ session: Session, atomic: Bool = false) throws -> Int64 {
         let home = try temporaryHome()
         let session = try Session(home: home, command: "test")
         let runID = try run(session)
-        _ = try session.commitBatch(runID: runID, items: ["a"]) { _ in [insert(committee(1, "hsgo00"))] }
+        _ = try session.commitBatch(runID: runID, items: ["a"]) { db in
+            try stage([insert(committee(1, "hsgo00"))], db)
+        }
         try session.close()
         try FileManager.default.removeItem(atPath: home.journalDirectory)
         do {
@@ -265,17 +284,22 @@ func run(_ session: Session, atomic: Bool = false) throws -> Int64 {
         let home = try temporaryHome()
         let session = try Session(home: home, command: "test")
         let setup = try run(session)
-        _ = try session.commitBatch(runID: setup, items: ["a"]) { _ in [insert(committee(1, "hsgo00"))] }
+        _ = try session.commitBatch(runID: setup, items: ["a"]) { db in
+            try stage([insert(committee(1, "hsgo00"))], db)
+        }
         try session.finishRun(RunFinished(runID: setup, status: "ok", metrics: nil))
         let before = try managedRows(session.store)
         let atomic = try run(session, atomic: true)
-        _ = try session.commitBatch(runID: atomic, items: ["b"]) { _ in [insert(committee(2, "hsgo01"))] }
+        _ = try session.commitBatch(runID: atomic, items: ["b"]) { db in
+            try stage([insert(committee(2, "hsgo01"))], db)
+        }
         _ = try session.commitBatch(runID: atomic, items: ["c"]) { db in
             let current = try #require(
                 try Store.row(in: Schema.committees, key: RowImage(["committee_id": 2]), db))
             var changed = current
             changed["name"] = "Changed"
-            return [Mutation(kind: .update, table: Schema.committees, before: current, after: changed)]
+            return try stage(
+                [Mutation(kind: .update, table: Schema.committees, before: current, after: changed)], db)
         }
         // The process dies here: no run_finished.
         try session.close()
