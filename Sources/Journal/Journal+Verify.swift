@@ -38,6 +38,13 @@ extension Journal {
         journal.segments = try fileSystem.contentsOfDirectory(configuration.directory)
             .compactMap(RecordFormat.firstPosition(ofSegmentNamed:)).sorted()
         guard let first = journal.segments.first else { return report }
+        // Bytes the index covers were durable when it was written (after an fdatasync): damage there
+        // is corruption, never a torn tail.
+        if journal.index.coverage != nil,
+            journal.index.segments == Array(journal.segments.prefix(journal.index.segments.count))
+        {
+            journal.syncedThrough = journal.index.coverage.map { ($0.segment, $0.endOffset) }
+        }
         if first != 1 {
             report.problems.append(
                 "the journal does not start at position 1: the segments before \(first) are missing")
@@ -75,6 +82,7 @@ extension Journal {
                         + "from byte offset \(damage.offset): \(damage.reason) (cut on the next open for writing)"
                 }
             } catch {
+                report.segments += 1
                 report.problems.append(error.description)
             }
         }

@@ -117,7 +117,12 @@ public final class Journal {
             index: JournalIndex.load(directory: directory, fileSystem: fileSystem))
         journal.segments = names.compactMap(RecordFormat.firstPosition(ofSegmentNamed:)).sorted()
         if journal.segments.isEmpty {
+            // An index without segments describes a journal that is gone: it must not survive into
+            // the new one.
+            journal.index.reset()
             guard mode == .readWrite else { return journal }
+            let indexPath = directory + "/" + JournalIndex.fileName
+            if fileSystem.fileExists(indexPath) { try fileSystem.removeFile(indexPath) }
             try journal.createSegment(firstPosition: 1, previousHash: .zero)
             return journal
         }
@@ -152,9 +157,12 @@ public final class Journal {
                 "segment \(RecordFormat.segmentName(firstPosition: segment)) is missing (the index lists it)",
                 segment: RecordFormat.segmentName(firstPosition: segment))
         }
-        if let coverage = index.coverage, index.segments == Array(segments.prefix(index.segments.count)),
-            try coverageHolds(coverage)
-        {
+        let consistent =
+            index.coverage != nil && index.segments == Array(segments.prefix(index.segments.count))
+        // The index is written only after an fdatasync: the bytes it covers were durable, so damage
+        // there is corruption, never a torn tail, even when the index itself can no longer be used.
+        syncedThrough = consistent ? index.coverage.map { ($0.segment, $0.endOffset) } : nil
+        if consistent, let coverage = index.coverage, try coverageHolds(coverage) {
             try scanTail(from: coverage)
         } else {
             // The index is missing or disagrees with the segments: forget it and scan everything.
@@ -164,9 +172,57 @@ public final class Journal {
         }
     }
 
+    /// Whether the index was rebuilt from the segments in this process: then a location it gives that
+    /// does not hold its record means the segment is damaged, not the index.
+    var indexRebuiltFromSegments = false
+
+    /// Where the index says the journal was durable: damage before this point is corruption.
+    var syncedThrough: (segment: UInt64, offset: UInt64)?
+
+    /// Whether damage at `offset` of `segment` lies in bytes known to have been synced.
+    func isKnownDurable(segment: UInt64, offset: UInt64) -> Bool {
+        guard let syncedThrough else { return false }
+        return segment < syncedThrough.segment
+            || (segment == syncedThrough.segment && offset < syncedThrough.offset)
+    }
+
+    /// Rebuilds the index from every segment (after the index file was found damaged by a lookup).
+    func rebuildIndex() throws(JournalError) {
+        index.reset()
+        openReport.indexRebuilt = true
+        indexRebuiltFromSegments = true
+        var state = ScanState(nextPosition: 1, lastHash: .zero)
+        for (number, segment) in segments.enumerated() {
+            _ = try scanSegment(segment, from: 0, state: &state, isLast: number == segments.count - 1) {
+                header, offset, _ in
+                self.index.appendTail(
+                    RecordLocation(
+                        firstPosition: header.firstPosition, segment: segment, offset: offset,
+                        length: UInt32(header.recordLength), count: header.eventCount), keys: header.keys)
+            }
+        }
+    }
+
+    /// Runs a lookup; if the index file turns out damaged, rebuilds the index from the segments and
+    /// runs it once more.
+    private func withIndexRepair<T>(_ lookup: () throws -> T) throws -> T {
+        do {
+            return try lookup()
+        } catch let error as JournalError where error.segment == JournalIndex.fileName {
+            try rebuildIndex()
+            return try lookup()
+        }
+    }
+
     /// Whether the record the index names as its last is still there with the hash the index recorded.
     private func coverageHolds(_ coverage: IndexCoverage) throws(JournalError) -> Bool {
-        guard segments.contains(coverage.segment), let last = try index.lastDiskRecord(),
+        let lastIndexed: RecordLocation?
+        do {
+            lastIndexed = try index.lastDiskRecord()
+        } catch  where error.segment == JournalIndex.fileName {
+            return false
+        }
+        guard segments.contains(coverage.segment), let last = lastIndexed,
             last.segment == coverage.segment, last.offset + UInt64(last.length) == coverage.endOffset,
             last.firstPosition + UInt64(last.count) == coverage.nextPosition
         else { return false }
@@ -306,7 +362,9 @@ public final class Journal {
                 }
             }
             let offset = startOffset + UInt64(cursor)
-            if isLast, damageIsTornTail(bytes, at: cursor, decoder: decoder) {
+            if isLast, !isKnownDurable(segment: segment, offset: offset),
+                damageIsTornTail(bytes, at: cursor, decoder: decoder)
+            {
                 return TailDamage(offset: offset, length: UInt64(bytes.count - cursor), reason: problem)
             }
             throw JournalError(.corrupt, problem, segment: name, offset: offset)
@@ -437,8 +495,10 @@ public final class Journal {
         for (eventIndex, event) in events.enumerated() {
             event.line(position: nextPosition + UInt64(eventIndex), time: time, into: &payload)
         }
-        guard payload.count < Int(UInt32.max) else {
-            throw JournalError(.invalidArgument, "a record may hold at most 4 GiB of events")
+        guard payload.count <= 1 << 30 else {
+            // The header stores lengths as 32-bit numbers; 1 GiB keeps even an incompressible frame
+            // and its header far below that.
+            throw JournalError(.invalidArgument, "a record may hold at most 1 GiB of events")
         }
         let frame = try LZ4Frame.compress(payload)
         let recordLength = UInt64(RecordFormat.recordHeaderFixedLength + keysLength + frame.count)
@@ -539,12 +599,16 @@ public final class Journal {
     ) throws {
         let end = min(last ?? UInt64.max, nextPosition - 1)
         guard first <= end, first >= 1 else { return }
-        guard var location = try index.locate(position: first) else {
-            throw JournalError(.corrupt, "the index has no record for position \(first)")
-        }
         let decoder = try LZ4FrameDecoder()
+        var (location, header, payload) = try withIndexRepair {
+            () throws -> (RecordLocation, RecordFormat.RecordHeader, [UInt8]) in
+            guard let found = try index.locate(position: first) else {
+                throw JournalIndex.damaged("has no record for position \(first)")
+            }
+            let (header, payload) = try readRecord(at: found, decoder: decoder)
+            return (found, header, payload)
+        }
         while true {
-            let (header, payload) = try readRecord(at: location, decoder: decoder)
             var position = header.firstPosition
             for line in lineRanges(payload) {
                 if position >= first {
@@ -566,6 +630,7 @@ public final class Journal {
             }
             location = RecordLocation(
                 firstPosition: position, segment: segment, offset: offset, length: 0, count: 0)
+            (header, payload) = try readRecord(at: location, decoder: decoder)
         }
     }
 
@@ -581,10 +646,16 @@ public final class Journal {
 
     /// The events appended with index key `key`, in position order, found through the index.
     public func entries(withKey key: String) throws -> [JournalEntry] {
+        try withIndexRepair { try lookUp(key: key) }
+    }
+
+    private func lookUp(key: String) throws -> [JournalEntry] {
         var result: [JournalEntry] = []
         let decoder = try LZ4FrameDecoder()
         for position in try index.positions(forKey: key).sorted() {
-            guard let location = try index.locate(position: position) else { continue }
+            guard let location = try index.locate(position: position) else {
+                throw JournalIndex.damaged("lists key \(key) at position \(position), which no record holds")
+            }
             let (header, payload) = try readRecord(at: location, decoder: decoder)
             let eventIndex = UInt32(position - header.firstPosition)
             guard header.keys.contains(where: { $0.0 == eventIndex && $0.1 == key }) else { continue }
@@ -611,11 +682,22 @@ public final class Journal {
         return file
     }
 
-    /// Reads and checks the record at `location` (its length need not be known).
+    /// Reads and checks the record at `location`. A location from the index (`length` > 0) must hold
+    /// exactly the record it names; until the index has been rebuilt from the segments, a mismatch is
+    /// blamed on the index (and repaired by rebuilding it), afterwards on the segment.
     private func readRecord(at location: RecordLocation, decoder: LZ4FrameDecoder) throws(JournalError) -> (
         RecordFormat.RecordHeader, [UInt8]
     ) {
         let name = RecordFormat.segmentName(firstPosition: location.segment)
+        let fromIndex = location.length != 0
+        func damage(_ problem: String) -> JournalError {
+            if fromIndex && !indexRebuiltFromSegments {
+                return JournalIndex.damaged(
+                    "points to segment \(name) offset \(location.offset), where \(problem)")
+            }
+            return JournalError(.corrupt, problem, segment: name, offset: location.offset)
+        }
+        guard segments.contains(location.segment) else { throw damage("no such segment exists") }
         let file = try reader(for: location.segment)
         var bytes = try file.read(at: location.offset, count: max(Int(location.length), 4096))
         var header: RecordFormat.RecordHeader
@@ -626,34 +708,26 @@ public final class Journal {
                 at: location.offset,
                 count: RecordFormat.recordHeaderFixedLength + RecordFormat.maximumKeysLength)
             guard case .valid(let parsed) = RecordFormat.parseRecordHeader(bytes[...]) else {
-                throw JournalError(
-                    .corrupt, "record header is incomplete", segment: name, offset: location.offset)
+                throw damage("the record header is incomplete")
             }
             header = parsed
         case .invalid(let problem):
-            throw JournalError(.corrupt, problem.description, segment: name, offset: location.offset)
+            throw damage(problem.description)
         }
         if bytes.count < header.recordLength {
             bytes = try file.read(at: location.offset, count: header.recordLength)
         }
-        guard bytes.count >= header.recordLength else {
-            throw JournalError(.corrupt, "record is incomplete", segment: name, offset: location.offset)
+        guard bytes.count >= header.recordLength else { throw damage("the record is incomplete") }
+        guard header.firstPosition == location.firstPosition else {
+            throw damage(
+                "the record starts at position \(header.firstPosition), not \(location.firstPosition)")
         }
-        guard header.firstPosition == location.firstPosition || location.length == 0 else {
-            throw JournalError(
-                .corrupt,
-                "the index points to position \(header.firstPosition), not \(location.firstPosition)",
-                segment: name, offset: location.offset)
-        }
-        guard location.length != 0 || header.firstPosition == location.firstPosition else {
-            throw JournalError(
-                .corrupt, "position gap: expected \(location.firstPosition), found \(header.firstPosition)",
-                segment: name, offset: location.offset)
-        }
+        guard
+            !fromIndex || (header.recordLength == Int(location.length) && header.eventCount == location.count)
+        else { throw damage("the record's length or event count differs") }
         switch decodeRecord(header, bytes[0..<header.recordLength], decoder: decoder) {
         case .success(let payload): return (header, payload)
-        case .failure(let problem):
-            throw JournalError(.corrupt, problem.description, segment: name, offset: location.offset)
+        case .failure(let problem): throw damage(problem.description)
         }
     }
 }

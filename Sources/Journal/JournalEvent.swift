@@ -39,16 +39,67 @@ public struct JournalEvent: Sendable {
                     || byte == 0x5f || byte == 0x2d || byte == 0x2e
             })
         else { throw JournalError(.invalidArgument, "event type \"\(type)\" is not a plain identifier") }
-        guard body.first == UInt8(ascii: "{"), body.last == UInt8(ascii: "}") else {
-            throw JournalError(.invalidArgument, "event \(type): fields are not one JSON object")
-        }
-        guard !body.contains(UInt8(ascii: "\n")) else {
-            throw JournalError(.invalidArgument, "event \(type): fields contain a raw newline")
+        if let problem = topLevelProblem(body) {
+            throw JournalError(.invalidArgument, "event \(type): fields \(problem)")
         }
         for key in keys where key.utf8.isEmpty || key.utf8.count > RecordFormat.maximumKeyLength {
             throw JournalError(
                 .invalidArgument, "event \(type): index key is empty or longer than 1024 bytes")
         }
+    }
+
+    /// Checks, in one pass over the bytes, that `body` is one compact JSON object (no whitespace
+    /// around its braces, balanced brackets, no raw newline) whose top-level names are not the envelope's
+    /// (`position`, `time`, `type`), so that splicing it after the envelope gives one valid JSON line.
+    /// Values are not otherwise parsed: the body comes from an encoder.
+    func topLevelProblem(_ body: [UInt8]) -> String? {
+        guard body.count >= 2, body[0] == UInt8(ascii: "{"), body[body.count - 1] == UInt8(ascii: "}") else {
+            return "are not one JSON object"
+        }
+        if body.count == 2 { return nil }
+        guard body[1] == UInt8(ascii: "\"") else { return "are not compact JSON (expected {\" or {})" }
+        let reserved: [[UInt8]] = [Array("position".utf8), Array("time".utf8), Array("type".utf8)]
+        var depth = 0
+        var inString = false
+        var escaped = false
+        var stringStart = 0
+        var expectingName = false
+        for (index, byte) in body.enumerated() {
+            if byte == 0x0a { return "contain a raw newline" }
+            if inString {
+                if escaped {
+                    escaped = false
+                } else if byte == UInt8(ascii: "\\") {
+                    escaped = true
+                } else if byte == UInt8(ascii: "\"") {
+                    inString = false
+                    if depth == 1 && expectingName {
+                        let name = Array(body[(stringStart + 1)..<index])
+                        if reserved.contains(name) {
+                            return "use the reserved name \"\(String(decoding: name, as: UTF8.self))\""
+                        }
+                        expectingName = false
+                    }
+                }
+                continue
+            }
+            switch byte {
+            case UInt8(ascii: "\""):
+                inString = true
+                stringStart = index
+            case UInt8(ascii: "{"), UInt8(ascii: "["):
+                depth += 1
+                expectingName = depth == 1
+            case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                depth -= 1
+                if depth < 0 || (depth == 0 && index != body.count - 1) { return "are not one JSON object" }
+            case UInt8(ascii: ","):
+                if depth == 1 { expectingName = true }
+            default:
+                break
+            }
+        }
+        return depth == 0 && !inString ? nil : "are not one JSON object"
     }
 
     /// The JSON line for this event at `position` and `time`, newline included.

@@ -42,13 +42,16 @@ struct IndexCoverage: Equatable {
 /// or scanned since the file was written.
 ///
 /// The file is a cache. It is rewritten whole (temporary file, then rename) when the journal closes
-/// with unindexed records, rebuilt from the segments when missing or inconsistent, and every answer is
-/// checked against the segment it points into before it is used.
+/// with unindexed records, rebuilt from the segments when missing or inconsistent, and never trusted
+/// over the segments: its tables are checked in 4 KiB chunks (each with its own SHA-256 check) as
+/// lookups read them, and every location it gives is checked against the record it points to. Damage
+/// throws an error naming the index file; the journal then rebuilds the index from the segments.
 final class JournalIndex {
     static let fileName = ".index"
     static let magic: [UInt8] = Array("HJIX".utf8)
-    static let version: UInt32 = 1
+    static let version: UInt32 = 2
     static let headerLength = 96
+    static let chunkLength = 4096
 
     private var file: (any File)?
     private(set) var segments: [UInt64] = []
@@ -57,31 +60,40 @@ final class JournalIndex {
     private(set) var coverage: IndexCoverage?
     private(set) var tailRecords: [RecordLocation] = []
     private(set) var tailKeys: [KeyEntry] = []
+    private var verifiedChunks: [UInt64: [UInt8]] = [:]
 
     private var recordsBase: UInt64 { UInt64(Self.headerLength + 8 * segments.count) }
     private var keysBase: UInt64 { recordsBase + UInt64(diskRecordCount * RecordLocation.encodedLength) }
+    private var checksBase: UInt64 { keysBase + UInt64(diskKeyCount * KeyEntry.encodedLength) }
+    private static func chunks(_ bytes: Int) -> Int { (bytes + chunkLength - 1) / chunkLength }
+    private var recordChunks: Int { Self.chunks(diskRecordCount * RecordLocation.encodedLength) }
 
     init() {}
 
-    /// Loads the index file if it exists and is internally consistent; otherwise an empty index.
+    /// Loads the index file if its header, segment list and size are consistent; otherwise an empty
+    /// index. The tables are checked chunk by chunk when read.
     static func load(directory: String, fileSystem: any FileSystem) -> JournalIndex {
         let index = JournalIndex()
         let path = directory + "/" + fileName
         guard fileSystem.fileExists(path), let file = try? fileSystem.openFile(path, writable: false),
             let header = try? file.read(at: 0, count: headerLength), header.count == headerLength,
-            Array(header[0..<4]) == magic, header.readUInt32(at: 4) == version,
-            Array(SHA256Digest.of(Array(header[0..<88])).bytes.prefix(8)) == Array(header[88..<96])
+            Array(header[0..<4]) == magic, header.readUInt32(at: 4) == version
         else { return index }
         let records = Int(header.readUInt64(at: 8))
         let keys = Int(header.readUInt64(at: 16))
         let segmentCount = Int(header.readUInt64(at: 24))
-        let expectedSize =
-            headerLength + 8 * segmentCount + records * RecordLocation.encodedLength + keys
-            * KeyEntry.encodedLength
-        guard records > 0, segmentCount > 0, (try? file.size()) == UInt64(expectedSize),
+        guard records > 0, records < 1 << 40, keys < 1 << 40, segmentCount > 0, segmentCount < 1 << 32,
             let segmentBytes = try? file.read(at: UInt64(headerLength), count: 8 * segmentCount),
-            segmentBytes.count == 8 * segmentCount
+            segmentBytes.count == 8 * segmentCount,
+            Array(SHA256Digest.of(Array(header[0..<88]) + segmentBytes).bytes.prefix(8))
+                == Array(header[88..<96])
         else { return index }
+        let recordBytes = records * RecordLocation.encodedLength
+        let keyBytes = keys * KeyEntry.encodedLength
+        let expectedSize =
+            headerLength + segmentBytes.count + recordBytes + keyBytes + 8
+            * (chunks(recordBytes) + chunks(keyBytes))
+        guard (try? file.size()) == UInt64(expectedSize) else { return index }
         index.segments = (0..<segmentCount).map { segmentBytes.readUInt64(at: 8 * $0) }
         index.diskRecordCount = records
         index.diskKeyCount = keys
@@ -93,7 +105,7 @@ final class JournalIndex {
         return index
     }
 
-    /// Forgets the file part (after it was found stale): only the in-memory tail remains.
+    /// Forgets the file part (after it was found stale or damaged): only the in-memory tail remains.
     func discardFile() {
         try? file?.close()
         file = nil
@@ -101,6 +113,14 @@ final class JournalIndex {
         diskRecordCount = 0
         diskKeyCount = 0
         coverage = nil
+        verifiedChunks = [:]
+    }
+
+    /// Forgets everything, file part and tail.
+    func reset() {
+        discardFile()
+        tailRecords = []
+        tailKeys = []
     }
 
     /// The last record described by the file part.
@@ -174,13 +194,8 @@ final class JournalIndex {
     }
 
     private func diskRecord(at index: Int) throws(JournalError) -> RecordLocation {
-        guard let file else { throw JournalError(.corrupt, "journal index is not open") }
-        let bytes = try file.read(
-            at: recordsBase + UInt64(index * RecordLocation.encodedLength),
-            count: RecordLocation.encodedLength)
-        guard bytes.count == RecordLocation.encodedLength else {
-            throw JournalError(.corrupt, "journal index is shorter than its header says")
-        }
+        let bytes = try entry(
+            at: index, size: RecordLocation.encodedLength, tableBase: recordsBase, chunkOffset: 0)
         return RecordLocation(
             firstPosition: bytes.readUInt64(at: 0), segment: bytes.readUInt64(at: 8),
             offset: bytes.readUInt64(at: 16), length: bytes.readUInt32(at: 24),
@@ -188,13 +203,60 @@ final class JournalIndex {
     }
 
     private func diskKey(at index: Int) throws(JournalError) -> KeyEntry {
-        guard let file else { throw JournalError(.corrupt, "journal index is not open") }
-        let bytes = try file.read(
-            at: keysBase + UInt64(index * KeyEntry.encodedLength), count: KeyEntry.encodedLength)
-        guard bytes.count == KeyEntry.encodedLength else {
-            throw JournalError(.corrupt, "journal index is shorter than its header says")
-        }
+        let bytes = try entry(
+            at: index, size: KeyEntry.encodedLength, tableBase: keysBase, chunkOffset: recordChunks)
         return KeyEntry(hash: bytes.readUInt64(at: 0), position: bytes.readUInt64(at: 8))
+    }
+
+    /// Entry `index` of a table, read through its chunk, whose check is verified the first time.
+    private func entry(at index: Int, size: Int, tableBase: UInt64, chunkOffset: Int) throws(JournalError)
+        -> [UInt8]
+    {
+        guard let file else { throw Self.damaged("is not open") }
+        let byteOffset = index * size
+        let chunk = byteOffset / Self.chunkLength
+        let chunkStart = tableBase + UInt64(chunk * Self.chunkLength)
+        let bytes: [UInt8]
+        if let cached = verifiedChunks[chunkStart] {
+            bytes = cached
+        } else {
+            let tableEnd = chunkOffset == 0 ? keysBase : checksBase
+            let length = Int(min(UInt64(Self.chunkLength), tableEnd - chunkStart))
+            let read = try file.read(at: chunkStart, count: length)
+            let check = try file.read(at: checksBase + UInt64(8 * (chunkOffset + chunk)), count: 8)
+            guard read.count == length, check.count == 8,
+                SHA256Digest.of(read).bytes.prefix(8).elementsEqual(check)
+            else { throw Self.damaged("fails the check of its chunk at byte offset \(chunkStart)") }
+            verifiedChunks[chunkStart] = read
+            bytes = read
+        }
+        let start = byteOffset - chunk * Self.chunkLength
+        return Array(bytes[start..<(start + size)])
+    }
+
+    /// A whole table of the file part, every chunk checked.
+    private func verifiedTable(base: UInt64, length: Int, chunkOffset: Int) throws(JournalError) -> [UInt8] {
+        guard length > 0 else { return [] }
+        guard let file else { throw Self.damaged("is not open") }
+        let table = try file.read(at: base, count: length)
+        let checks = try file.read(at: checksBase + UInt64(8 * chunkOffset), count: 8 * Self.chunks(length))
+        guard table.count == length, checks.count == 8 * Self.chunks(length) else {
+            throw Self.damaged("is truncated")
+        }
+        for (number, start) in stride(from: 0, to: length, by: Self.chunkLength).enumerated() {
+            let chunk = Array(table[start..<min(length, start + Self.chunkLength)])
+            guard
+                SHA256Digest.of(chunk).bytes.prefix(8).elementsEqual(checks[(8 * number)..<(8 * number + 8)])
+            else {
+                throw Self.damaged("fails the check of its chunk at byte offset \(base + UInt64(start))")
+            }
+        }
+        return table
+    }
+
+    /// An error about the index file itself (the journal answers it by rebuilding the index).
+    static func damaged(_ problem: String) -> JournalError {
+        JournalError(.corrupt, "the journal index \(problem)", segment: fileName)
     }
 
     /// Whether the file part describes exactly the first records of `locations` and their keys.
@@ -215,16 +277,15 @@ final class JournalIndex {
     /// Writes the whole index (file part and tail) to a new file and makes it the file part.
     ///
     /// Not fsynced: the index is derived, and a damaged or lost index is detected (header check, size,
-    /// coverage hash) and rebuilt from the segments.
+    /// chunk checks, coverage hash) and rebuilt from the segments.
     func write(
         directory: String, fileSystem: any FileSystem, segments allSegments: [UInt64],
         coverage newCoverage: IndexCoverage
     ) throws(JournalError) {
         var records: [UInt8] = []
         records.reserveCapacity(totalRecordCount * RecordLocation.encodedLength)
-        if let file, diskRecordCount > 0 {
-            records += try file.read(at: recordsBase, count: diskRecordCount * RecordLocation.encodedLength)
-        }
+        records += try verifiedTable(
+            base: recordsBase, length: diskRecordCount * RecordLocation.encodedLength, chunkOffset: 0)
         for location in tailRecords {
             records.appendLittleEndian(location.firstPosition)
             records.appendLittleEndian(location.segment)
@@ -234,9 +295,22 @@ final class JournalIndex {
         }
         var keys: [KeyEntry] = []
         keys.reserveCapacity(diskKeyCount + tailKeys.count)
-        for index in 0..<diskKeyCount { keys.append(try diskKey(at: index)) }
+        let oldKeys = try verifiedTable(
+            base: keysBase, length: diskKeyCount * KeyEntry.encodedLength, chunkOffset: recordChunks)
+        for start in stride(from: 0, to: oldKeys.count, by: KeyEntry.encodedLength) {
+            keys.append(
+                KeyEntry(hash: oldKeys.readUInt64(at: start), position: oldKeys.readUInt64(at: start + 8)))
+        }
         keys += tailKeys
         keys.sort()
+        var keyBytes: [UInt8] = []
+        keyBytes.reserveCapacity(keys.count * KeyEntry.encodedLength)
+        for key in keys {
+            keyBytes.appendLittleEndian(key.hash)
+            keyBytes.appendLittleEndian(key.position)
+        }
+        var segmentBytes: [UInt8] = []
+        for segment in allSegments { segmentBytes.appendLittleEndian(segment) }
         var bytes: [UInt8] = Self.magic
         bytes.appendLittleEndian(Self.version)
         bytes.appendLittleEndian(UInt64(records.count / RecordLocation.encodedLength))
@@ -246,12 +320,15 @@ final class JournalIndex {
         bytes.appendLittleEndian(newCoverage.segment)
         bytes.appendLittleEndian(newCoverage.endOffset)
         bytes += newCoverage.lastHash.bytes
-        bytes += SHA256Digest.of(bytes).bytes.prefix(8)
-        for segment in allSegments { bytes.appendLittleEndian(segment) }
+        bytes += SHA256Digest.of(bytes + segmentBytes).bytes.prefix(8)
+        bytes += segmentBytes
         bytes += records
-        for key in keys {
-            bytes.appendLittleEndian(key.hash)
-            bytes.appendLittleEndian(key.position)
+        bytes += keyBytes
+        for table in [records, keyBytes] {
+            for start in stride(from: 0, to: table.count, by: Self.chunkLength) {
+                bytes += SHA256Digest.of(Array(table[start..<min(table.count, start + Self.chunkLength)]))
+                    .bytes.prefix(8)
+            }
         }
         let temporary = directory + "/.tmp-index"
         if fileSystem.fileExists(temporary) { try fileSystem.removeFile(temporary) }
@@ -270,6 +347,7 @@ final class JournalIndex {
         diskRecordCount = records.count / RecordLocation.encodedLength
         diskKeyCount = keys.count
         coverage = newCoverage
+        verifiedChunks = [:]
         tailRecords = []
         tailKeys = []
     }

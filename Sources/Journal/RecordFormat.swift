@@ -65,18 +65,23 @@ enum RecordFormat {
             return .failure(FrameProblem("segment metadata frame is incomplete (\(bytes.count) bytes)"))
         }
         let base = bytes.startIndex
-        guard bytes.readUInt32(at: base) == segmentMagic,
-            bytes.readUInt32(at: base + 4) == UInt32(segmentMetadataLength - 8),
-            Array(bytes[(base + 8)..<(base + 12)]) == segmentTag
-        else { return .failure(FrameProblem("segment metadata frame has a bad magic number or tag")) }
+        guard bytes.readUInt32(at: base) == segmentMagic, Array(bytes[(base + 8)..<(base + 12)]) == segmentTag
+        else {
+            return .failure(FrameProblem("segment metadata frame has a bad magic number or tag"))
+        }
+        let version = bytes.readUInt32(at: base + 12)
+        guard version == formatVersion else {
+            return .failure(
+                FrameProblem(
+                    "segment format version \(version) is not supported by this build (it reads version 1)"))
+        }
+        guard bytes.readUInt32(at: base + 4) == UInt32(segmentMetadataLength - 8) else {
+            return .failure(FrameProblem("segment metadata frame has a bad size"))
+        }
         let content = Array(bytes[(base + 8)..<(base + 56)])
         guard Array(SHA256Digest.of(content).bytes.prefix(8)) == Array(bytes[(base + 56)..<(base + 64)])
         else {
             return .failure(FrameProblem("segment metadata frame fails its check"))
-        }
-        let version = bytes.readUInt32(at: base + 12)
-        guard version == formatVersion else {
-            return .failure(FrameProblem("segment format version \(version) is not supported (expected 1)"))
         }
         return .success(
             SegmentMetadata(
@@ -171,6 +176,10 @@ enum RecordFormat {
             let length = Int(bytes.readUInt16(at: cursor + 4))
             cursor += 6
             guard cursor + length <= keysEnd else { return .invalid(FrameProblem("record key is truncated")) }
+            guard eventIndex < bytes.readUInt32(at: base + 24) else {
+                return .invalid(
+                    FrameProblem("record key names event \(eventIndex), beyond the record's events"))
+            }
             keys.append((eventIndex, String(decoding: bytes[cursor..<(cursor + length)], as: UTF8.self)))
             cursor += length
         }

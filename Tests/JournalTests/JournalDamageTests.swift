@@ -110,16 +110,85 @@ private struct Fixture {
         #expect(verification.problems.first?.contains("byte offset \(fixture.boundaries[1])") == true)
     }
 
-    /// Damage to the record the index names as its last makes the index stale: opening rescans.
-    @Test func damagedCoverageRecordMakesOpenRescan() throws {
+    /// Damage to the record the index names as its last: the index is not used, and since the index
+    /// was written after an fdatasync, the damaged bytes were durable: corruption, not a torn tail.
+    @Test func damagedCoverageRecordIsCorruption() throws {
         let fixture = try Fixture(records: 5)
         try Journal.open(fixture.configuration).close()
         var damaged = fixture.bytes
         damaged[fixture.boundaries[4] + 100] ^= 0x01
         fixture.fileSystem.replaceContents(of: fixture.segment, with: damaged)
-        let journal = try Journal.open(fixture.configuration, mode: .readOnly)
-        #expect(journal.openReport.indexRebuilt)
-        #expect(journal.openReport.tornTailOffset == UInt64(fixture.boundaries[4]))
+        #expect(throws: JournalError.self) { try Journal.open(fixture.configuration) }
+        #expect(fixture.fileSystem.contents(of: fixture.segment) == damaged, "nothing is cut")
+    }
+
+    /// Deferred records made durable by `close()`, then damaged: the index (written after that sync)
+    /// proves they were durable, so the damage is corruption even though no durable record follows.
+    @Test func damageInSyncedDeferredRecordsIsCorruption() throws {
+        let fileSystem = SimulatedFileSystem()
+        let configuration = simulatedConfiguration(fileSystem)
+        let journal = try Journal.open(configuration)
+        var generator = SplitMix64(seed: 4)
+        for batch in 1...6 { try journal.appendDeferred([try randomEvent(&generator, batch: batch)]) }
+        try journal.close()
+        let segment = "/data/journal/00000000000000000001.lz4"
+        var damaged = try #require(fileSystem.contents(of: segment))
+        damaged[damaged.count / 3] ^= 0x04
+        fileSystem.replaceContents(of: segment, with: damaged)
+        // Opening checks only what the index does not cover (bounded cost); reading and verify see it.
+        let reopened = try Journal.open(configuration, mode: .readOnly)
+        #expect(throws: JournalError.self) { try allLines(reopened) }
+        let verification = try Journal.verify(configuration)
+        #expect(!verification.isSound)
+        #expect(verification.tornTail == nil)
+        // Without the index there is no proof the records were synced: the crash rule applies.
+        try fileSystem.removeFile("/data/journal/.index")
+        #expect(try Journal.open(configuration).openReport.tornBytesCut > 0)
+    }
+
+    /// A damaged index table is detected by its chunk checks when a lookup reads it, and the index is
+    /// rebuilt from the segments: lookups still give the right answers.
+    @Test func damagedIndexTableIsDetectedAndRebuilt() throws {
+        let fileSystem = SimulatedFileSystem()
+        let configuration = simulatedConfiguration(fileSystem)
+        let journal = try Journal.open(configuration)
+        var generator = SplitMix64(seed: 8)
+        for batch in 1...400 { try journal.append([try randomEvent(&generator, batch: batch)]) }
+        try journal.close()
+        let indexPath = "/data/journal/.index"
+        let original = try #require(fileSystem.contents(of: indexPath))
+        for offset in [200, original.count / 2, original.count - 40] {
+            var damaged = original
+            damaged[offset] = damaged[offset] == 0 ? 1 : 0
+            fileSystem.replaceContents(of: indexPath, with: damaged)
+            let reader = try Journal.open(configuration, mode: .readOnly)
+            let found = try reader.entries(withKey: "batch:350")
+            #expect(found.map(\.position) == [350], "damage at index byte \(offset)")
+            #expect(try reader.entry(at: 123)?.position == 123)
+        }
+        // Deleting the segments leaves no stale index behind.
+        for name in try fileSystem.contentsOfDirectory("/data/journal") where name.hasSuffix(".lz4") {
+            try fileSystem.removeFile("/data/journal/" + name)
+        }
+        let fresh = try Journal.open(configuration)
+        try fresh.append([try randomEvent(&generator, batch: 1)])
+        try fresh.close()
+        let reopened = try Journal.open(configuration)
+        #expect(try reopened.entry(at: 1)?.position == 1)
+        #expect(try reopened.entries(withKey: "batch:1").count == 1)
+    }
+
+    @Test func bodiesThatWouldBreakTheLineAreRefused() throws {
+        let journal = try Journal.open(simulatedConfiguration(SimulatedFileSystem()))
+        for body in ["{ }", "{\"type\":1}", "{\"a\":1,\"time\":2}", "{\"a\":{\"b\":1}}}", "{\"a\":\"}"] {
+            #expect(throws: JournalError.self, "\(body)") {
+                try journal.append([JournalEvent(type: "x", body: Array(body.utf8))])
+            }
+        }
+        // A nested field may use the reserved names.
+        try journal.append([JournalEvent(type: "x", body: Array("{\"a\":{\"type\":\"}{\\\"\"}}".utf8))])
+        let line = try #require(try journal.entry(at: 1)).line
+        #expect(try JSONSerialization.jsonObject(with: Data(line)) is [String: Any])
     }
 
     @Test(arguments: [1, 3, 8, 64, 100, 4096, 70_000])
