@@ -581,12 +581,36 @@ public final class Journal {
         active = nil
     }
 
+    /// Writes the index over everything up to `activeSize`, after an fdatasync of the last segment:
+    /// the index is evidence that the bytes it covers are durable, so they must be, even when this
+    /// instance only scanned them (records a killed process left unsynced). Sealed segments were
+    /// synced when they were sealed.
     private func writeIndex() throws(JournalError) {
         let last = segments[segments.count - 1]
-        try index.write(
-            directory: directory, fileSystem: fileSystem, segments: segments,
-            coverage: IndexCoverage(
-                nextPosition: nextPosition, segment: last, endOffset: activeSize, lastHash: lastHash))
+        do throws(JournalError) {
+            if let active {
+                try active.sync()
+            } else {
+                let file = try fileSystem.openFile(path(ofSegment: last), writable: true)
+                try file.sync()
+                try file.close()
+            }
+        } catch {
+            failure = error
+            throw error
+        }
+        hasUnsyncedWrites = false
+        let coverage = IndexCoverage(
+            nextPosition: nextPosition, segment: last, endOffset: activeSize, lastHash: lastHash)
+        do throws(JournalError) {
+            try index.write(
+                directory: directory, fileSystem: fileSystem, segments: segments, coverage: coverage)
+        } catch  where error.segment == JournalIndex.fileName {
+            // The old index file is damaged: rebuild from the segments and write that instead.
+            try rebuildIndex()
+            try index.write(
+                directory: directory, fileSystem: fileSystem, segments: segments, coverage: coverage)
+        }
     }
 
     // MARK: Reading

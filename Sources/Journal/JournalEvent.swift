@@ -49,19 +49,22 @@ public struct JournalEvent: Sendable {
     }
 
     /// Checks, in one pass over the bytes, that `body` is one compact JSON object (no whitespace
-    /// around its braces, balanced brackets, no raw newline) whose top-level names are not the envelope's
-    /// (`position`, `time`, `type`), so that splicing it after the envelope gives one valid JSON line.
-    /// Values are not otherwise parsed: the body comes from an encoder.
+    /// around its braces, properly nested brackets, no raw newline) whose top-level names are plain
+    /// (no escapes), unique, and not the envelope's (`position`, `time`, `type`), so that splicing it
+    /// after the envelope gives one valid JSON line. Values are not otherwise parsed: the body comes
+    /// from an encoder.
     func topLevelProblem(_ body: [UInt8]) -> String? {
         guard body.count >= 2, body[0] == UInt8(ascii: "{"), body[body.count - 1] == UInt8(ascii: "}") else {
             return "are not one JSON object"
         }
         if body.count == 2 { return nil }
         guard body[1] == UInt8(ascii: "\"") else { return "are not compact JSON (expected {\" or {})" }
-        let reserved: [[UInt8]] = [Array("position".utf8), Array("time".utf8), Array("type".utf8)]
-        var depth = 0
+        let reserved: Set<[UInt8]> = [Array("position".utf8), Array("time".utf8), Array("type".utf8)]
+        var names = Set<[UInt8]>()
+        var closers: [UInt8] = []
         var inString = false
         var escaped = false
+        var nameEscaped = false
         var stringStart = 0
         var expectingName = false
         for (index, byte) in body.enumerated() {
@@ -71,12 +74,17 @@ public struct JournalEvent: Sendable {
                     escaped = false
                 } else if byte == UInt8(ascii: "\\") {
                     escaped = true
+                    nameEscaped = true
                 } else if byte == UInt8(ascii: "\"") {
                     inString = false
-                    if depth == 1 && expectingName {
+                    if closers.count == 1 && expectingName {
                         let name = Array(body[(stringStart + 1)..<index])
+                        if nameEscaped { return "use an escaped top-level name" }
                         if reserved.contains(name) {
                             return "use the reserved name \"\(String(decoding: name, as: UTF8.self))\""
+                        }
+                        if !names.insert(name).inserted {
+                            return "repeat the name \"\(String(decoding: name, as: UTF8.self))\""
                         }
                         expectingName = false
                     }
@@ -86,20 +94,24 @@ public struct JournalEvent: Sendable {
             switch byte {
             case UInt8(ascii: "\""):
                 inString = true
+                nameEscaped = false
                 stringStart = index
-            case UInt8(ascii: "{"), UInt8(ascii: "["):
-                depth += 1
-                expectingName = depth == 1
+            case UInt8(ascii: "{"):
+                closers.append(UInt8(ascii: "}"))
+                expectingName = closers.count == 1
+            case UInt8(ascii: "["):
+                closers.append(UInt8(ascii: "]"))
             case UInt8(ascii: "}"), UInt8(ascii: "]"):
-                depth -= 1
-                if depth < 0 || (depth == 0 && index != body.count - 1) { return "are not one JSON object" }
+                guard closers.popLast() == byte, !closers.isEmpty || index == body.count - 1 else {
+                    return "are not one JSON object"
+                }
             case UInt8(ascii: ","):
-                if depth == 1 { expectingName = true }
+                if closers.count == 1 { expectingName = true }
             default:
                 break
             }
         }
-        return depth == 0 && !inString ? nil : "are not one JSON object"
+        return closers.isEmpty && !inString ? nil : "are not one JSON object"
     }
 
     /// The JSON line for this event at `position` and `time`, newline included.

@@ -82,7 +82,10 @@ final class JournalIndex {
         let records = Int(header.readUInt64(at: 8))
         let keys = Int(header.readUInt64(at: 16))
         let segmentCount = Int(header.readUInt64(at: 24))
-        guard records > 0, records < 1 << 40, keys < 1 << 40, segmentCount > 0, segmentCount < 1 << 32,
+        // Bound the counts by the file's size before reading anything they size.
+        guard let fileSize = try? file.size(), records > 0, UInt64(records) < fileSize,
+            UInt64(keys) < fileSize,
+            segmentCount > 0, UInt64(segmentCount) < fileSize,
             let segmentBytes = try? file.read(at: UInt64(headerLength), count: 8 * segmentCount),
             segmentBytes.count == 8 * segmentCount,
             Array(SHA256Digest.of(Array(header[0..<88]) + segmentBytes).bytes.prefix(8))
@@ -93,7 +96,7 @@ final class JournalIndex {
         let expectedSize =
             headerLength + segmentBytes.count + recordBytes + keyBytes + 8
             * (chunks(recordBytes) + chunks(keyBytes))
-        guard (try? file.size()) == UInt64(expectedSize) else { return index }
+        guard fileSize == UInt64(expectedSize) else { return index }
         index.segments = (0..<segmentCount).map { segmentBytes.readUInt64(at: 8 * $0) }
         index.diskRecordCount = records
         index.diskKeyCount = keys
