@@ -40,7 +40,7 @@ let package = Package(
         ),
         .target(
             name: "Congress",
-            dependencies: ["Store"],
+            dependencies: ["Store", .product(name: "GRDB", package: "GRDB.swift")],
             resources: [.copy("Resources/sample")]
         ),
         .target(
@@ -65,7 +65,11 @@ let package = Package(
         .testTarget(name: "JournalTests", dependencies: ["Journal", "FaultInjection"]),
         .testTarget(
             name: "StoreTests", dependencies: ["Store", .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "CongressTests", dependencies: ["Congress", "Store"]),
+        .testTarget(
+            name: "CongressTests",
+            dependencies: ["Congress", "Store", .product(name: "GRDB", package: "GRDB.swift")],
+            exclude: ["Fixtures"]
+        ),
         .testTarget(
             name: "UpdaterTests",
             dependencies: ["Updater", "Journal", "Store", .product(name: "GRDB", package: "GRDB.swift")]

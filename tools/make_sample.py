@@ -19,6 +19,10 @@ Usage:
   python3 tools/make_sample.py --check [--db PATH] [--out DIR]
       check an existing sample (and, when the database is present, that regenerating it
       reproduces the same bytes)
+  python3 tools/make_sample.py --fixture PATH [--db PATH]
+      write every meeting of the database (all 1,168, the damaged ones included) as
+      committee-meeting detail responses, one minified JSON document per line, derived the
+      same way as the sample; the sample directory is not touched
 
 Standard library only.
 """
@@ -289,7 +293,14 @@ def committee_url(chamber, code):
     return "%s/committee/%s/%s?format=json" % (API, chamber.lower(), code)
 
 
-def load(db_path):
+def load(db_path, everything=False):
+    """The committees and the meetings of the predecessor's database.
+
+    By default the damaged meetings (no title or date) and those whose only committee link
+    comes from a bulk pass are left out of `hearings` and listed in `damaged` and
+    `unattributed`. With everything=True they are kept in `hearings` as well: a damaged one
+    with "date" None and an empty title, an unattributed one with its bulk-pass link.
+    """
     con = sqlite3.connect("file:%s?mode=ro" % db_path, uri=True)
     con.row_factory = sqlite3.Row
 
@@ -341,15 +352,18 @@ def load(db_path):
     damaged = []
     unattributed = []
     for r in con.execute("SELECT * FROM hearings ORDER BY event_id"):
-        if not r["title"] or not r["hearing_date"]:
-            damaged.append(r["event_id"])
-            continue
         rows = links.get(r["hearing_id"], [])
         if len(rows) > 1:
             rows = [max(rows)]
+        if not r["title"] or not r["hearing_date"]:
+            damaged.append(r["event_id"])
+            if everything:
+                hearings.append(damaged_hearing(r, rows))
+            continue
         if not rows or rows[0][0] in bulk:
             unattributed.append(r["event_id"])
-            continue
+            if not everything or not rows:
+                continue
         hearings.append(
             {
                 "hid": r["hearing_id"],
@@ -364,6 +378,20 @@ def load(db_path):
         )
     con.close()
     return committees, hearings, damaged, unattributed
+
+
+def damaged_hearing(r, rows):
+    """A meeting the predecessor damaged (title emptied, date NULL), kept as it is."""
+    return {
+        "hid": r["hearing_id"],
+        "event_id": r["event_id"],
+        "chamber": r["chamber"],
+        "title": r["title"] or "",
+        "date": None,
+        "update": db_datetime(r["update_date"]),
+        "codes": [code for _, code in rows],
+        "appearances": [],
+    }
 
 
 # ---------------------------------------------------------------------------------------
@@ -1181,6 +1209,68 @@ def print_stats(stats, out):
 
 
 # ---------------------------------------------------------------------------------------
+# The fixture of every meeting
+
+
+def damaged_document(h, committees):
+    """The detail response of a damaged meeting: empty title, no date, nothing derived."""
+    chamber = h["chamber"].lower()
+    meeting = {
+        "chamber": h["chamber"],
+        "committees": [
+            {"name": committees[c]["name"], "systemCode": c, "url": committees[c]["url"]}
+            for c in h["codes"]
+        ],
+        "congress": CONGRESS,
+        "eventId": h["event_id"],
+        "hearingTranscript": [],
+        "meetingDocuments": [],
+        "meetingStatus": "Scheduled",
+        "relatedItems": {"bills": [], "nominations": [], "treaties": []},
+        "title": h["title"],
+        "type": "Hearing",
+        "updateDate": iso_z(h["update"]),
+        "videos": [],
+        "witnessDocuments": [],
+        "witnesses": [],
+    }
+    request = {"chamber": chamber, "congress": str(CONGRESS), "contentType": "application/json",
+               "eventId": h["event_id"], "format": "json"}
+    return {"committeeMeeting": meeting, "request": request}
+
+
+def write_fixture(db, path):
+    """Writes every meeting of the database as one detail response per line (JSON lines).
+
+    Same derivation as the sample's base version of a meeting (before any day-1 or day-2
+    change): status and type from the title, location, documents, videos, transcripts for
+    about 40% of the eligible hearings (unique jacket numbers). The damaged meetings come as
+    they are: empty title, no date. Ordered by event id; deterministic.
+    """
+    committees, hearings, damaged, unattributed = load(db, everything=True)
+    jackets = list(range(59000, 62000))
+    rng_for("jackets").shuffle(jackets)
+    lines = []
+    for h in sorted(hearings, key=lambda h: h["event_id"]):
+        if h["date"] is None:
+            doc = damaged_document(h, committees)
+        else:
+            m = Meeting(h, committees)
+            if m.transcript_eligible() and chance(0.4, "transcript", m.event_id):
+                m.transcripts = [jackets.pop()]
+            doc = m.render(committees)
+        lines.append(json.dumps(doc, ensure_ascii=False, separators=(",", ":"), sort_keys=False))
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    with open(path, "w", encoding="utf-8", newline="\n") as f:
+        f.write("\n".join(lines) + "\n")
+    size = os.path.getsize(path)
+    print("fixture: %d meetings (%d damaged, %d with an untrusted committee), %d bytes -> %s" % (
+        len(lines), len(damaged), len(unattributed), size, path))
+    return len(lines), size
+
+
+# ---------------------------------------------------------------------------------------
 # Checking
 
 
@@ -1417,7 +1507,15 @@ def main():
     ap.add_argument("--db", default=DEFAULT_DB, help="predecessor database (default: %(default)s)")
     ap.add_argument("--out", default=DEFAULT_OUT, help="sample directory (default: %(default)s)")
     ap.add_argument("--check", action="store_true", help="only check the sample directory")
+    ap.add_argument("--fixture", metavar="PATH",
+                    help="write every meeting of the database as JSON lines to PATH (sample untouched)")
     args = ap.parse_args()
+    if args.fixture:
+        if not os.path.isfile(args.db):
+            print("database not found: %s" % args.db, file=sys.stderr)
+            return 2
+        write_fixture(args.db, args.fixture)
+        return 0
     if args.check:
         return 0 if check(args.out, args.db) else 1
     if not os.path.isfile(args.db):

@@ -10,6 +10,17 @@ public struct TableSchema: Hashable, Sendable {
     public let primaryKey: [String]
     /// The columns that identify a row to people (shown by audit next to the row id).
     public let naturalKey: [String]
+    /// `columns` sorted bytewise by UTF-8: the order the state checksum encodes them in.
+    public let columnsInChecksumOrder: [String]
+
+    /// A table's description.
+    public init(name: String, columns: [String], primaryKey: [String], naturalKey: [String]) {
+        self.name = name
+        self.columns = columns
+        self.primaryKey = primaryKey
+        self.naturalKey = naturalKey
+        columnsInChecksumOrder = sortedByUTF8(columns)
+    }
 }
 
 /// The schema of the hearings database.

@@ -61,8 +61,10 @@ public struct StateChecksum: Hashable, Sendable, CustomStringConvertible {
             appendString(column, to: &bytes)
             appendValue(row[column], to: &bytes)
         }
-        for column in row.columns.keys.sorted(by: { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
-        ) {
+        let hasTableColumns =
+            row.columns.count == table.columns.count && table.columns.allSatisfy { row.columns[$0] != nil }
+        let columns = hasTableColumns ? table.columnsInChecksumOrder : sortedByUTF8(Array(row.columns.keys))
+        for column in columns {
             appendString(column, to: &bytes)
             appendValue(row[column], to: &bytes)
         }
@@ -101,4 +103,9 @@ public struct StateChecksum: Hashable, Sendable, CustomStringConvertible {
             bytes += blob
         }
     }
+}
+
+/// Column names sorted bytewise by their UTF-8, the checksum's column order.
+func sortedByUTF8(_ names: [String]) -> [String] {
+    names.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
 }

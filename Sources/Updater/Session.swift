@@ -58,12 +58,13 @@ public final class Session {
     // MARK: Runs
 
     /// Appends `run_started` (durable) and returns the run id: the position of that event.
-    public func startRun(_ started: RunStarted) throws -> Int64 {
+    public func startRun(_ started: RunStarted, extraKeys: [String] = []) throws -> Int64 {
         var event = started
         event.runID = Int64(journal.nextPosition)
         let positions = try journal.append([
             try JournalEvent(
-                type: EventType.runStarted, fields: event, keys: [JournalEvent.runKey(event.runID)])
+                type: EventType.runStarted, fields: event,
+                keys: [JournalEvent.runKey(event.runID)] + extraKeys)
         ])
         if started.atomic { checkpointCeiling = Int64(positions.lowerBound) - 1 }
         return Int64(positions.lowerBound)

@@ -10,9 +10,10 @@ struct HearingsCommand: ParsableCommand {
             to SQLite in one transaction. The data home (--home, or HEARINGS_HOME, default the current
             folder) holds hearings.sqlite, journal/ and snapshots/.
 
-            Exit status: 0 success; 1 failure; 64 usage error; 4 verification found a problem.
+            Exit status: 0 success; 1 failure; 64 usage error; 3 a run finished but some items or batches
+            failed; 4 verification found a problem; 5 revert refused because of conflicts.
             """,
-        subcommands: [JournalCommand.self]
+        subcommands: [IngestCommand.self, RecoverCommand.self, JournalCommand.self]
     )
 }
 

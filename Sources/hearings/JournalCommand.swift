@@ -14,7 +14,8 @@ struct JournalCommand: ParsableCommand {
             abstract: "Print the journal's events as JSON lines (read-only).",
             discussion: """
                 Each line is one event: {"position":…,"time":…,"type":…, …}. The output is what
-                `lz4 -dc journal/* ` prints, checked: every record's checksum is verified on the way.
+                `cat journal/*.lz4 | lz4 -dc` prints, checked: every record's header and content checksum
+                is verified on the way.
                 """
         )
 

@@ -1,0 +1,57 @@
+import Foundation
+
+/// The text normalisation behind witness identity, organisation classification and file-name matching.
+///
+/// ``fold(_:)``: canonical decomposition, combining marks removed (é → e), a few letters without a
+/// decomposition spelled out (ß → ss, æ → ae, ø → o, ł → l, đ → d, œ → oe, þ → th, ı → i), lower case;
+/// full stops and apostrophes (`.`, `'`, `’`, `‘`) deleted, so `U.S.` and `US`, `O'Brien` and `OBrien`
+/// agree; every other run of characters that are neither letters nor digits becomes one space;
+/// leading and trailing spaces removed. Deterministic and locale-independent.
+public enum TextFolding {
+    /// `text` folded for comparison (see the type's documentation).
+    public static func fold(_ text: String) -> String {
+        var result = ""
+        result.reserveCapacity(text.utf8.count)
+        var pendingSpace = false
+        let lowered = text.lowercased().decomposedStringWithCanonicalMapping
+        let unmarked = String(String.UnicodeScalarView(lowered.unicodeScalars.filter { !isMark($0) }))
+        for character in unmarked {
+            if let spelled = spelledOut[character] {
+                appendWord(spelled, to: &result, pendingSpace: &pendingSpace)
+            } else if deleted.contains(character) {
+                continue
+            } else if character.isLetter || character.isNumber {
+                appendWord(String(character), to: &result, pendingSpace: &pendingSpace)
+            } else {
+                pendingSpace = !result.isEmpty
+            }
+        }
+        return result
+    }
+
+    /// `text` folded and then reduced to its letters and digits: `Gartenstein-Ross` → `gartensteinross`.
+    public static func lettersOnly(_ text: String) -> String {
+        String(fold(text).filter { $0 != " " })
+    }
+
+    private static func isMark(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.properties.generalCategory {
+        case .nonspacingMark, .spacingMark, .enclosingMark: return true
+        default: return false
+        }
+    }
+
+    private static let spelledOut: [Character: String] = [
+        "ß": "ss", "æ": "ae", "ø": "o", "ł": "l", "đ": "d", "œ": "oe", "þ": "th", "ı": "i",
+    ]
+
+    private static let deleted: Set<Character> = [".", "'", "\u{2019}", "\u{2018}"]
+
+    private static func appendWord(_ text: String, to result: inout String, pendingSpace: inout Bool) {
+        if pendingSpace {
+            result.append(" ")
+            pendingSpace = false
+        }
+        result += text
+    }
+}
