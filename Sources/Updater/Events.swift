@@ -14,6 +14,8 @@ public enum EventType {
     public static let batchOutcome = "batch_outcome"
     public static let rejected = "rejected"
     public static let recovery = "recovery"
+    public static let snapshot = "snapshot"
+    public static let genesis = "genesis"
 }
 
 /// `run_started`: a writing command began.

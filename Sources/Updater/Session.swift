@@ -14,20 +14,32 @@ public final class Session {
     /// What recovery found and did when the session opened.
     public private(set) var recovery: RecoveryReport
     /// The logical state checksum of the database, maintained from before/after images.
-    public private(set) var checksum: StateChecksum
+    public internal(set) var checksum: StateChecksum
     /// The id the next batch gets.
     public private(set) var nextBatchID: Int64
     private let lock: RunLock
     private let clock: @Sendable () -> Date
     /// While an atomic run is open, the checkpoint must not pass its start: recovery has to see it.
     private var checkpointCeiling: Int64?
+    /// Test seam, internal on purpose: consulted by the ingest run before it applies each meeting's
+    /// mutations, once per mutation, with the batch id and the mutation's 1-based number among those
+    /// the batch has staged so far (rolled-back meetings included, so the k-th is reached only once).
+    /// Throwing injects a failure at that point, as SQLite would raise it (see `Ingest.swift`).
+    var mutationFault: ((_ batchID: Int64, _ mutation: Int) throws -> Void)?
+    /// Benchmark seam, internal on purpose (no command can set it): `commitBatch` skips encoding,
+    /// appending and fdatasyncing the intent but does everything else, so a benchmark can measure
+    /// what the journal costs. A data home written this way has markers the journal does not back
+    /// (recovery refuses it): use it only on a throwaway home.
+    var journalingDisabledForBenchmark = false
 
     /// Takes the lock, opens (creating) the database and the journal, and runs recovery.
     ///
-    /// - Parameter journalFileSystem: the journal's file layer (tests inject faults through it).
+    /// - Parameters:
+    ///   - journalFileSystem: the journal's file layer (tests inject faults through it).
+    ///   - segmentSizeLimit: the journal's segment size (tests use small segments to have many).
     public init(
         home: DataHome, command: String, journalFileSystem: any FileSystem = PosixFileSystem(),
-        clock: @escaping @Sendable () -> Date = { Date() }
+        clock: @escaping @Sendable () -> Date = { Date() }, segmentSizeLimit: UInt64 = 64 << 20
     ) throws {
         try FileManager.default.createDirectory(atPath: home.path, withIntermediateDirectories: true)
         self.home = home
@@ -36,7 +48,9 @@ public final class Session {
         store = try Store(path: home.databasePath)
         journal = try Journal.open(
             JournalConfiguration(
-                directory: home.journalDirectory, fileSystem: journalFileSystem, clock: clock))
+                directory: home.journalDirectory, segmentSizeLimit: segmentSizeLimit,
+                fileSystem: journalFileSystem,
+                clock: clock))
         let checkpoint = try store.queue.read { db in try Checkpoint.read(db) }
         checksum = checkpoint.checksum
         nextBatchID = checkpoint.nextBatchID
@@ -165,10 +179,17 @@ public final class Session {
                         return try JournalEvent(
                             type: EventType.rejected, fields: tagged, keys: [JournalEvent.runKey(runID)])
                     }
-                    let positions = try journal.append(
-                        rejections + [
-                            try JournalEvent(type: EventType.batchIntent, fields: intent, keys: keys)
-                        ])
+                    let positions: ClosedRange<UInt64>
+                    if journalingDisabledForBenchmark {
+                        // The benchmark's baseline: no intent is encoded, written or synced; the marker
+                        // names the position the intent would have had.
+                        positions = journal.nextPosition...journal.nextPosition
+                    } else {
+                        positions = try journal.append(
+                            rejections + [
+                                try JournalEvent(type: EventType.batchIntent, fields: intent, keys: keys)
+                            ])
+                    }
                     intentPosition = positions.upperBound
                     try db.execute(
                         sql:

@@ -13,7 +13,11 @@ struct HearingsCommand: ParsableCommand {
             Exit status: 0 success; 1 failure; 64 usage error; 3 a run finished but some items or batches
             failed; 4 verification found a problem; 5 revert refused because of conflicts.
             """,
-        subcommands: [IngestCommand.self, RecoverCommand.self, JournalCommand.self]
+        subcommands: [
+            IngestCommand.self, RecoverCommand.self, SnapshotCommand.self, RebuildCommand.self,
+            VerifyCommand.self,
+            ImportLegacyCommand.self, JournalCommand.self,
+        ]
     )
 }
 
