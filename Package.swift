@@ -62,6 +62,10 @@ let package = Package(
             name: "JournalBenchmark",
             dependencies: ["Journal"]
         ),
+        .executableTarget(
+            name: "UpdaterBenchmark",
+            dependencies: ["Updater"]
+        ),
         .testTarget(name: "JournalTests", dependencies: ["Journal", "FaultInjection"]),
         .testTarget(
             name: "StoreTests", dependencies: ["Store", .product(name: "GRDB", package: "GRDB.swift")]),

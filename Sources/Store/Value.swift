@@ -127,7 +127,7 @@ extension Value {
     public static func optionalInteger(_ value: Int64?) -> Value { value.map(Value.integer) ?? .null }
 }
 
-private func bytesFromHex(_ hex: String) -> [UInt8]? {
+func bytesFromHex(_ hex: String) -> [UInt8]? {
     let digits = Array(hex.utf8)
     guard digits.count % 2 == 0 else { return nil }
     var bytes: [UInt8] = []

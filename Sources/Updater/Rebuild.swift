@@ -227,11 +227,14 @@ public enum Rebuild {
         var events = 0
         try journal.read(from: start + 1, through: end) { entry in
             events += 1
-            let envelope = try entry.decode(EventEnvelope.self)
-            if envelope.type == EventType.batchIntent {
-                intents.append((entry.position, try entry.decode(BatchIntent.self)))
-            } else if envelope.type == EventType.batchOutcome, let batch = envelope.batchID {
-                outcomes[batch] = try entry.decode(BatchOutcome.self).result
+            let node = try FastJSON.parse(entry.line)
+            if case .string(EventType.batchIntent)? = node["type"] {
+                intents.append((entry.position, try BatchIntent(node: node)))
+            } else if case .string(EventType.batchOutcome)? = node["type"],
+                case .integer(let batch)? = node["batch_id"],
+                case .string(let result)? = node["result"]
+            {
+                outcomes[batch] = BatchResult(rawValue: result)
             }
             return true
         }
