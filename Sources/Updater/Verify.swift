@@ -110,7 +110,7 @@ public enum Verifier {
                 let batch: Int64 = marker["batch_id"]
                 let position: Int64 = marker["intent_position"]
                 guard let entry = try journal.entry(at: UInt64(position)),
-                    let intent = try? entry.decode(BatchIntent.self), intent.batchID == batch
+                    let intent = try? BatchIntent.decode(entry), intent.batchID == batch
                 else {
                     missing.append("batch \(batch) at position \(position)")
                     continue
