@@ -673,6 +673,14 @@ public final class Journal {
         try withIndexRepair { try lookUp(key: key) }
     }
 
+    /// The positions of the events appended with index key `key`, in order, from the index alone: no
+    /// record is read, so a caller that needs a few of many events (audit: the batches after a given
+    /// one that touched a row) reads only those. The index holds 64-bit hashes of keys, so a position
+    /// is a candidate: `entries(withKey:)` confirms each against its record's header.
+    public func positions(withKey key: String) throws -> [UInt64] {
+        try withIndexRepair { Array(Set(try index.positions(forKey: key))).sorted() }
+    }
+
     private func lookUp(key: String) throws -> [JournalEntry] {
         var result: [JournalEntry] = []
         let decoder = try LZ4FrameDecoder()

@@ -53,13 +53,37 @@ public struct IngestOptions: Sendable {
     public init() {}
 }
 
+/// What an ingest run reports while it works, for a progress indicator and for the logs. Only
+/// identifiers and counts (and the reasons already journaled), never a URL or a key.
+public enum IngestProgress: Sendable {
+    /// The source is read and validated: `meetings` meetings to apply in `batches` batches.
+    case started(runID: Int64, source: String, meetings: Int, batches: Int)
+    /// An item was left out, with the reason (journaled as `rejected`).
+    case rejected(runID: Int64, issue: IngestMetrics.Issue)
+    /// The committee reference batch ended; nil when it had nothing to change.
+    case committees(runID: Int64, batch: IngestMetrics.Batch?)
+    /// Meeting batch `number` (1-based) of `count`, carrying `meetings` meetings, ended; `batch` is nil
+    /// when it had nothing to change (no batch is written then).
+    case batch(runID: Int64, number: Int, count: Int, meetings: Int, batch: IngestMetrics.Batch?)
+    /// An atomic run undid one of its batches; `batch` is the compensation (its `compensates` names
+    /// the batch undone).
+    case compensated(runID: Int64, batch: IngestMetrics.Batch)
+    /// The run is journaled as finished with `status` (`ok`, `partial` or `aborted`).
+    case finished(runID: Int64, status: String)
+}
+
 extension Session {
     /// The daily ingest run: reads the source, validates each meeting, maps and diffs it, and commits
     /// batches of meetings with the write protocol; rejected items and failed batches are journaled
     /// and counted, and the run goes on (or, with `atomic`, undoes everything it committed).
     ///
-    /// - Parameter progress: called with a line for each batch (for a terminal).
-    public func ingest(_ options: IngestOptions, progress: (String) -> Void = { _ in }) throws
+    /// Failures while staging one meeting (inside its savepoint) are sorted by what they leave behind:
+    /// the meeting's own problems (mapping, diff, a before-image conflict, a SQLite constraint) reject
+    /// that meeting alone; anything else SQLite raises (full disk, I/O error, out of memory, busy …)
+    /// may have rolled back the whole transaction, so the batch fails as a whole (see `isItemFailure`).
+    ///
+    /// - Parameter progress: called as the run advances (for a progress indicator and the logs).
+    public func ingest(_ options: IngestOptions, progress: (IngestProgress) -> Void = { _ in }) throws
         -> IngestMetrics
     {
         let started = Date()
@@ -68,7 +92,7 @@ extension Session {
         metrics.batchProcessing.enabled = !options.atomic
         let source = try resolve(options.source)
         metrics.source = source.description
-        let contents: SourceContents
+        var contents: SourceContents
         switch source {
         case .sample(let day): contents = try BundledSample.read(day: day ?? 1)
         case .directory(let path): contents = try DocumentSource.read(folder: path)
@@ -89,14 +113,22 @@ extension Session {
         var rejected: [Rejected] = []
         func note(_ item: String, _ field: String, _ problem: String) {
             rejected.append(Rejected(runID: runID, batchID: nil, item: item, field: field, problem: problem))
-            metrics.validationIssues.append(IngestMetrics.Issue(item: item, field: field, problem: problem))
+            let issue = IngestMetrics.Issue(item: item, field: field, problem: problem)
+            metrics.validationIssues.append(issue)
+            progress(.rejected(runID: runID, issue: issue))
         }
 
         // Meetings: decode errors, filters, duplicates, validation, mapping.
         let now = Date()
-        var valid: [(meeting: CommitteeMeeting, mapped: MappedMeeting, origin: String)] = []
+        // Only what the batches need is kept (the mapped rows, the sort key, the origin): the decoded
+        // documents are let go one by one as they are mapped, so the two are never all in memory at once.
+        var valid: [ValidMeeting] = []
         var seen: [String: Int] = [:]
-        for candidate in contents.candidates {
+        let released = Result<CommitteeMeeting, CongressDecodingError>.failure(
+            CongressDecodingError(eventId: nil, source: nil, field: "", problem: ""))
+        for index in contents.candidates.indices {
+            let candidate = contents.candidates[index]
+            contents.candidates[index].meeting = released
             let meeting: CommitteeMeeting
             switch candidate.meeting {
             case .failure(let error):
@@ -126,28 +158,29 @@ extension Session {
             if let earlier = seen[meeting.eventId] {
                 // The same meeting twice in one run: keep the later version (then the earlier file).
                 let kept = valid[earlier]
-                let newer =
-                    (meeting.updateDate?.date ?? .distantPast)
-                    > (kept.meeting.updateDate?.date ?? .distantPast)
+                let newer = (meeting.updateDate?.date ?? .distantPast) > kept.updated
                 let loser = newer ? kept.origin : candidate.origin
                 note(
                     meeting.eventId, "eventId",
                     "duplicate event id in this run: \(loser) ignored, "
                         + "\(newer ? candidate.origin : kept.origin) kept (the later updateDate)")
-                if newer { valid[earlier] = (meeting, mapped, candidate.origin) }
+                if newer { valid[earlier] = ValidMeeting(meeting, mapped, origin: candidate.origin) }
                 continue
             }
             seen[meeting.eventId] = valid.count
-            valid.append((meeting, mapped, candidate.origin))
+            valid.append(ValidMeeting(meeting, mapped, origin: candidate.origin))
         }
+        contents.candidates = []
+        seen = [:]
         for problem in contents.problems { note(problem.item, problem.field, problem.problem) }
-        valid.sort {
-            ($0.meeting.updateDate?.date ?? .distantPast, $0.meeting.eventId)
-                < ($1.meeting.updateDate?.date ?? .distantPast, $1.meeting.eventId)
-        }
+        valid.sort { ($0.updated, $0.eventID) < ($1.updated, $1.eventID) }
+        let batchSize = max(1, options.batchSize)
+        let batchCount = (valid.count + batchSize - 1) / batchSize
+        progress(
+            .started(runID: runID, source: source.description, meetings: valid.count, batches: batchCount))
 
         // Committee reference data first: meetings link to these rows.
-        let congress = options.congress ?? mostCommonCongress(valid.map(\.meeting)) ?? 119
+        let congress = options.congress ?? mostCommonCongress(valid.map(\.congress)) ?? 119
         var committees: [MappedCommittee] = []
         for item in contents.committees {
             do {
@@ -162,38 +195,52 @@ extension Session {
         var failedBatch = false
         if !committees.isEmpty {
             let timestamp = self.timestamp()
+            let carried = rejected
+            rejected = []
+            var prepared = false
+            let batchStarted = Date()
             let report = try commitBatch(runID: runID, items: committees.map(\.systemCode)) { db in
                 var allocator = RowIDAllocator()
                 let mutations = try CommitteeDiffer(timestamp: timestamp).mutations(
                     for: committees, in: db, allocator: &allocator)
                 try Store.apply(mutations, db)
-                return PreparedBatch(mutations: mutations, rejected: rejected)
+                prepared = true
+                return PreparedBatch(mutations: mutations, rejected: carried)
             }
-            rejected = []
-            record(report, into: &metrics, committed: &committed, failed: &failedBatch)
+            if report.result == .failed && !prepared { try reject(carried, batchID: report.batchID) }
+            let entry = record(
+                report, items: committees.count, started: batchStarted, into: &metrics,
+                committed: &committed, failed: &failedBatch)
             metrics.committeesUpdated +=
                 report.result == .committed
                 ? report.mutations.filter { $0.table == Schema.committees.name }.count : 0
-            progress("committees: \(report.mutations.count) changes (\(report.result.rawValue))")
+            progress(.committees(runID: runID, batch: entry))
         }
 
         // Meetings, in batches.
-        let batches = stride(from: 0, to: valid.count, by: max(1, options.batchSize)).map {
-            Array(valid[$0..<min(valid.count, $0 + max(1, options.batchSize))])
-        }
-        for (number, batch) in batches.enumerated() {
+        for (number, start) in stride(from: 0, to: valid.count, by: batchSize).enumerated() {
             if options.atomic && failedBatch { break }
+            let batch = valid[start..<min(valid.count, start + batchSize)]
+            // commitBatch gives the batch this id; the fault seam names batches by it.
+            let batchID = nextBatchID
             let timestamp = self.timestamp()
             var added = 0
             var updated = 0
             var unchanged = 0
             var witnesses = 0
-            let report = try commitBatch(runID: runID, items: batch.map(\.meeting.eventId)) { db in
+            // Rejections made before this batch travel with its intent (or its failure).
+            let carried = rejected
+            rejected = []
+            var itemRejections: [Rejected] = []
+            var prepared = false
+            let batchStarted = Date()
+            let report = try commitBatch(runID: runID, items: batch.map(\.eventID)) { db in
                 var allocator = RowIDAllocator()
                 let differ = try MeetingDiffer(timestamp: timestamp)
                 var mutations: [Mutation] = []
-                var batchRejected = rejected
+                var attempted = 0
                 (added, updated, unchanged, witnesses) = (0, 0, 0, 0)
+                itemRejections = []
                 for item in batch {
                     // A meeting rolled back to its savepoint must not leave rows it created (witnesses,
                     // committees) in the allocator's memory: the next meeting would link to them.
@@ -202,6 +249,13 @@ extension Session {
                         var changes: [Mutation] = []
                         try db.inSavepoint {
                             changes = try differ.mutations(for: item.mapped, in: db, allocator: &allocator)
+                            let first = attempted
+                            attempted += changes.count
+                            if let mutationFault {
+                                for offset in changes.indices {
+                                    try mutationFault(batchID, first + offset + 1)
+                                }
+                            }
                             try Store.apply(changes, db)
                             return .commit
                         }
@@ -218,37 +272,57 @@ extension Session {
                         mutations += changes
                     } catch {
                         allocator = savedAllocator
-                        let problem = "SQLite refused the meeting's rows: \(describe(error))"
-                        batchRejected.append(
+                        // An error that may have ended the transaction fails the whole batch: rethrown,
+                        // commitBatch rolls back and journals `failed` with this reason.
+                        guard Self.isItemFailure(error, db) else { throw error }
+                        let problem =
+                            (error as? DatabaseError).map {
+                                "SQLite refused the meeting's rows: \($0.message ?? "error \($0.resultCode)")"
+                            } ?? describe(error)
+                        itemRejections.append(
                             Rejected(
-                                runID: runID, batchID: nil, item: item.meeting.eventId, field: "(rows)",
+                                runID: runID, batchID: nil, item: item.eventID, field: "(rows)",
                                 problem: problem))
-                        metrics.validationIssues.append(
-                            IngestMetrics.Issue(item: item.meeting.eventId, field: "(rows)", problem: problem)
-                        )
+                        let issue = IngestMetrics.Issue(
+                            item: item.eventID, field: "(rows)", problem: problem)
+                        metrics.validationIssues.append(issue)
+                        progress(.rejected(runID: runID, issue: issue))
                     }
                 }
-                return PreparedBatch(mutations: mutations, rejected: batchRejected)
+                prepared = true
+                return PreparedBatch(mutations: mutations, rejected: carried + itemRejections)
             }
-            rejected = []
+            // A batch that failed before its intent was written has not journaled its rejections yet.
+            if report.result == .failed && !prepared {
+                try reject(carried + itemRejections, batchID: report.batchID)
+            }
             metrics.hearingsAdded += report.result == .committed ? added : 0
             metrics.hearingsUpdated += report.result == .committed ? updated : 0
             metrics.hearingsUnchanged += report.result == .committed ? unchanged : 0
             metrics.witnessesUpdated += report.result == .committed ? witnesses : 0
-            record(report, into: &metrics, committed: &committed, failed: &failedBatch)
+            let entry = record(
+                report, items: batch.count, started: batchStarted, into: &metrics, committed: &committed,
+                failed: &failedBatch)
             progress(
-                "batch \(number + 1)/\(batches.count): \(batch.count) meetings, \(report.mutations.count) changes "
-                    + (report.batchID > 0
-                        ? "(batch \(report.batchID) \(report.result.rawValue))" : "(nothing to change)"))
+                .batch(
+                    runID: runID, number: number + 1, count: batchCount, meetings: batch.count, batch: entry))
         }
         try reject(rejected)
+        valid = []
 
         if options.atomic && failedBatch {
             for batchID in committed.reversed() {
-                let undone = try compensate(
-                    batch: batchID, runID: runID, reason: "atomic run: a batch failed")
+                let undoStarted = Date()
+                let reason = "atomic run: a batch failed"
+                let undone = try compensate(batch: batchID, runID: runID, reason: reason)
                 metrics.compensatedBatchIDs.append(batchID)
-                progress("batch \(batchID) undone by batch \(undone.batchID) (atomic run)")
+                let entry = IngestMetrics.Batch(
+                    batchID: undone.batchID, items: 0, mutations: undone.mutations.count,
+                    outcome: undone.result.rawValue,
+                    durationMilliseconds: elapsedMilliseconds(since: undoStarted),
+                    reason: reason, compensates: batchID)
+                metrics.batches.append(entry)
+                progress(.compensated(runID: runID, batch: entry))
             }
             metrics.hearingsAdded = 0
             metrics.hearingsUpdated = 0
@@ -264,13 +338,34 @@ extension Session {
         let status = options.atomic && failedBatch ? "aborted" : (metrics.errorCount > 0 ? "partial" : "ok")
         metrics.journalLastPosition = journal.nextPosition
         try finishRun(RunFinished(runID: runID, status: status, metrics: metrics))
+        progress(.finished(runID: runID, status: status))
         return metrics
     }
 
+    /// Whether `error`, raised while one meeting was being staged inside its savepoint, condemns that
+    /// meeting alone. Yes for the meeting's own problems: mapping and diff errors, a before-image
+    /// conflict, and SQLite refusing its rows (a constraint, a datatype mismatch, a value too big) —
+    /// SQLite undid only the statement and the transaction stands. No for every other SQLite error
+    /// (SQLITE_FULL, SQLITE_IOERR, SQLITE_NOMEM, SQLITE_BUSY, SQLITE_CORRUPT …): after those SQLite may
+    /// have rolled back the whole transaction (sqlite.org/lang_transaction.html, "Response To Errors
+    /// Within A Transaction"), so going on would stage the rest of the batch outside any transaction or
+    /// commit half of it; nor when the transaction is gone, whatever the error.
+    static func isItemFailure(_ error: any Error, _ db: Database) -> Bool {
+        guard db.isInsideTransaction else { return false }
+        guard let error = error as? DatabaseError else { return true }
+        switch error.resultCode {
+        case .SQLITE_CONSTRAINT, .SQLITE_MISMATCH, .SQLITE_TOOBIG: return true
+        default: return false
+        }
+    }
+
+    /// Counts a batch `commitBatch` ended and returns its metrics entry (nil when it had nothing to
+    /// change: no batch was written).
     private func record(
-        _ report: BatchReport, into metrics: inout IngestMetrics, committed: inout [Int64], failed: inout Bool
-    ) {
-        guard report.batchID > 0 else { return }
+        _ report: BatchReport, items: Int, started: Date, into metrics: inout IngestMetrics,
+        committed: inout [Int64], failed: inout Bool
+    ) -> IngestMetrics.Batch? {
+        guard report.batchID > 0 else { return nil }
         metrics.batchProcessing.batchCount += 1
         metrics.batchIDs.append(report.batchID)
         metrics.mutations += report.result == .committed ? report.mutations.count : 0
@@ -284,6 +379,27 @@ extension Session {
             metrics.errors.append(message)
             failed = true
         }
+        let entry = IngestMetrics.Batch(
+            batchID: report.batchID, items: items, mutations: report.mutations.count,
+            outcome: report.result.rawValue, durationMilliseconds: elapsedMilliseconds(since: started),
+            reason: report.result == .committed ? nil : (report.reason ?? "failed"))
+        metrics.batches.append(entry)
+        return entry
+    }
+
+    /// Journals `items` as rejected in batch `batchID` (deferred, like `reject`).
+    private func reject(_ items: [Rejected], batchID: Int64) throws {
+        try reject(
+            items.map {
+                var tagged = $0
+                tagged.batchID = batchID
+                return tagged
+            })
+    }
+
+    /// Milliseconds since `start`, to a tenth (a small batch takes a few milliseconds).
+    private func elapsedMilliseconds(since start: Date) -> Double {
+        (Date().timeIntervalSince(start) * 10_000).rounded() / 10
     }
 
     /// The source with `sample` resolved to a day: the first day no earlier run of this data home
@@ -297,9 +413,26 @@ extension Session {
         return .sample(day: days.last ?? 1)
     }
 
-    private func mostCommonCongress(_ meetings: [CommitteeMeeting]) -> Int? {
+    private func mostCommonCongress(_ congresses: [Int]) -> Int? {
         var counts: [Int: Int] = [:]
-        for meeting in meetings { counts[meeting.congress, default: 0] += 1 }
+        for congress in congresses { counts[congress, default: 0] += 1 }
         return counts.max { ($0.value, $1.key) < ($1.value, $0.key) }?.key
+    }
+}
+
+/// A meeting that passed validation and mapping: what its batch needs, and its place in the run's order.
+private struct ValidMeeting {
+    var eventID: String
+    var congress: Int
+    var updated: Date
+    var mapped: MappedMeeting
+    var origin: String
+
+    init(_ meeting: CommitteeMeeting, _ mapped: MappedMeeting, origin: String) {
+        eventID = meeting.eventId
+        congress = meeting.congress
+        updated = meeting.updateDate?.date ?? .distantPast
+        self.mapped = mapped
+        self.origin = origin
     }
 }

@@ -86,6 +86,27 @@ extension Session {
                     arguments: [Int64(start)]))
         }
         var committed = markers
+        // The checkpoint written with a batch's marker already covers its intent, but the outcome is
+        // appended after COMMIT without waiting for the disk, so a crash can lose it: look the newest
+        // marker's batch up by its key (an index lookup, whatever the journal's length).
+        if let newestMarker, (newestMarker["intent_position"] as Int64) < Int64(start) {
+            let batchID: Int64 = newestMarker["batch_id"]
+            // Newest first: the outcome follows the intent, and usually settles it without decoding it.
+            for entry in try journal.entries(withKey: JournalEvent.batchKey(batchID)).reversed() {
+                let envelope = try entry.decode(EventEnvelope.self)
+                guard envelope.batchID == batchID else { continue }
+                if envelope.type == EventType.batchOutcome {
+                    if try entry.decode(BatchOutcome.self).result == .committed { break }
+                } else if envelope.type == EventType.batchIntent {
+                    let intent = try entry.decode(BatchIntent.self)
+                    try appendOutcome(
+                        recoveredOutcome(intent, .committed, "the marker row shows it committed"),
+                        durable: false)
+                    report.actions.append("batch \(batchID): committed (recovered)")
+                    break
+                }
+            }
+        }
         for (position, intent) in intents {
             nextBatchIDAtLeast(intent.batchID + 1)
             let outcome = outcomes[intent.batchID]

@@ -46,21 +46,22 @@ public final class Session {
         self.clock = clock
         lock = try RunLock.acquire(home: home, command: command)
         store = try Store(path: home.databasePath)
-        journal = try Journal.open(
-            JournalConfiguration(
-                directory: home.journalDirectory, segmentSizeLimit: segmentSizeLimit,
-                fileSystem: journalFileSystem,
-                clock: clock))
+        journal = try journaling("cannot open the journal") {
+            try Journal.open(
+                JournalConfiguration(
+                    directory: home.journalDirectory, segmentSizeLimit: segmentSizeLimit,
+                    fileSystem: journalFileSystem, clock: clock))
+        }
         let checkpoint = try store.queue.read { db in try Checkpoint.read(db) }
         checksum = checkpoint.checksum
         nextBatchID = checkpoint.nextBatchID
         recovery = RecoveryReport(tornBytesCut: journal.openReport.tornBytesCut)
-        recovery = try recover(from: checkpoint)
+        recovery = try journaling("recovery stopped: the journal failed") { try recover(from: checkpoint) }
     }
 
     /// Flushes the journal and releases the lock.
     public func close() throws {
-        try journal.close()
+        try journaling("the journal failed while closing") { try journal.close() }
         lock.release()
     }
 
@@ -75,21 +76,26 @@ public final class Session {
     public func startRun(_ started: RunStarted, extraKeys: [String] = []) throws -> Int64 {
         var event = started
         event.runID = Int64(journal.nextPosition)
-        let positions = try journal.append([
-            try JournalEvent(
-                type: EventType.runStarted, fields: event,
-                keys: [JournalEvent.runKey(event.runID)] + extraKeys)
-        ])
+        let positions = try journaling("the journal failed, the run stops") {
+            try journal.append([
+                try JournalEvent(
+                    type: EventType.runStarted, fields: event,
+                    keys: [JournalEvent.runKey(event.runID)] + extraKeys)
+            ])
+        }
         if started.atomic { checkpointCeiling = Int64(positions.lowerBound) - 1 }
         return Int64(positions.lowerBound)
     }
 
     /// Appends `run_finished` and makes the journal durable; moves the checkpoint to the journal's end.
     public func finishRun(_ finished: RunFinished) throws {
-        try journal.append([
-            try JournalEvent(
-                type: EventType.runFinished, fields: finished, keys: [JournalEvent.runKey(finished.runID)])
-        ])
+        try journaling("the journal failed, the run stops") {
+            try journal.append([
+                try JournalEvent(
+                    type: EventType.runFinished, fields: finished,
+                    keys: [JournalEvent.runKey(finished.runID)])
+            ])
+        }
         checkpointCeiling = nil
         try advanceCheckpoint()
     }
@@ -97,10 +103,13 @@ public final class Session {
     /// Journals rejected items without waiting for the disk (the next durable append carries them).
     public func reject(_ items: [Rejected]) throws {
         guard !items.isEmpty else { return }
-        try journal.appendDeferred(
-            try items.map {
-                try JournalEvent(type: EventType.rejected, fields: $0, keys: [JournalEvent.runKey($0.runID)])
-            })
+        try journaling("the journal failed, the run stops") {
+            try journal.appendDeferred(
+                try items.map {
+                    try JournalEvent(
+                        type: EventType.rejected, fields: $0, keys: [JournalEvent.runKey($0.runID)])
+                })
+        }
     }
 
     // MARK: The write protocol
@@ -281,7 +290,9 @@ public final class Session {
         let event = try JournalEvent(
             type: EventType.batchOutcome, fields: outcome,
             keys: [JournalEvent.batchKey(outcome.batchID), JournalEvent.runKey(outcome.runID)])
-        if durable { try journal.append([event]) } else { try journal.appendDeferred([event]) }
+        try journaling("the journal failed, the run stops") {
+            if durable { try journal.append([event]) } else { try journal.appendDeferred([event]) }
+        }
     }
 
     /// Records that the database reflects every journal event so far (up to an open atomic run).
@@ -332,6 +343,17 @@ struct Checkpoint {
                 ON CONFLICT (id) DO UPDATE SET position = excluded.position, next_batch_id = excluded.next_batch_id,
                     state_checksum = excluded.state_checksum
                 """, arguments: [position, nextBatchID, checksum.description])
+    }
+}
+
+/// Runs a journal operation; a journal failure becomes an `UpdaterError` (exit status 1) whose message
+/// names it (the call, the file, the errno's text). After a failed write or fsync the journal refuses
+/// further work, so the command stops; the next one recovers.
+func journaling<T>(_ what: String, _ body: () throws -> T) throws -> T {
+    do {
+        return try body()
+    } catch let error as JournalError {
+        throw UpdaterError(.failure, "\(what): \(error)")
     }
 }
 

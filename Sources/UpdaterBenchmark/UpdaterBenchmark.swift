@@ -13,8 +13,10 @@ struct UpdaterBenchmark {
             let mutations = arguments.count > 1 ? Int(arguments[1]) ?? 100_000 : 100_000
             let home = arguments.count > 2 ? arguments[2] : NSTemporaryDirectory() + "hearings-bench-rebuild"
             try RebuildBenchmark.run(mutations: mutations, home: home)
+        case "ingest":
+            try IngestBenchmark.run(arguments: Array(arguments.dropFirst()))
         default:
-            print("usage: UpdaterBenchmark rebuild [MUTATIONS] [HOME]")
+            print("usage: UpdaterBenchmark rebuild [MUTATIONS] [HOME] | ingest …")
         }
     }
 }

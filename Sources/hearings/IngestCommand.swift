@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 import Updater
 
 #if canImport(Glibc)
@@ -24,8 +25,12 @@ struct IngestCommand: ParsableCommand {
             Environment: BATCH_PROCESSING_SIZE (default 50); ENABLE_BATCH_PROCESSING=false means
             --atomic-run. Flags win over the environment.
 
+            Output: a summary (or, with --format json, the metrics document) on standard output; logs on
+            standard error and appended to DIR/logs/daily_update_YYYYMMDD.log (UTC date); a progress line
+            on standard error when it is a terminal.
+
             Exit status: 0 all applied; 3 the run finished but some meetings or batches failed; 1 the run
-            could not run or stopped (another writer, journal I/O error …).
+            could not run or stopped (another writer, journal I/O error …); 64 usage error.
             """
     )
 
@@ -48,6 +53,13 @@ struct IngestCommand: ParsableCommand {
 
     @Flag(name: .customLong("atomic-run"), help: "All or nothing: undo the whole run if any batch fails.")
     var atomicRun = false
+
+    @Flag(
+        name: .customLong("no-snapshot"),
+        help:
+            "Skip the snapshot policy (by default a snapshot is taken first when the newest is over 24 h old)."
+    )
+    var noSnapshot = false
 
     @Option(help: "Output format: text or json.")
     var format: OutputFormat = .text
@@ -73,9 +85,54 @@ struct IngestCommand: ParsableCommand {
         options.lookbackDays = lookbackDays
         options.batchSize = batchSize ?? environment("BATCH_PROCESSING_SIZE").flatMap { Int($0) } ?? 50
         options.atomic = atomicRun || environment("ENABLE_BATCH_PROCESSING")?.lowercased() == "false"
-        let metrics = try withSession(home: home, command: "ingest") { session in
-            try session.ingest(options) { line in if isatty(2) != 0 { printError(line) } }
+        let sinks = HearingsLogging.bootstrap(home: home.path)
+        let logger = Logger(label: "hearings.ingest")
+        logger.info(
+            "ingest run starting",
+            metadata: [
+                "home": "\(home.path)", "source": "\(options.source)", "batch_size": "\(options.batchSize)",
+                "atomic": "\(options.atomic)",
+            ])
+        let progressLine = ProgressLine(sink: sinks.standardError)
+        // A failure is printed once for humans (by withSession or ArgumentParser); the daily file gets it
+        // too, without a second copy on standard error.
+        let fileLogger = sinks.fileLogger(label: "hearings.ingest")
+        let stopped: (String) -> Void = { message in
+            progressLine.end()
+            fileLogger.error("ingest run stopped", metadata: ["error": "\(message)"])
         }
+        let metrics: IngestMetrics
+        do {
+            metrics = try withSession(home: home, command: "ingest", failure: stopped) { session in
+                let snapshot = noSnapshot ? nil : try session.applySnapshotPolicy()
+                var metrics = try session.ingest(options) { event in
+                    log(event, to: logger)
+                    progressLine.update(event)
+                }
+                metrics.snapshot = snapshot?.name
+                return metrics
+            }
+        } catch let error as ExitCode {
+            throw error
+        } catch {
+            progressLine.end()
+            fileLogger.error("ingest run stopped", metadata: ["error": "\(error)"])
+            throw error
+        }
+        progressLine.end()
+        logger.info(
+            metrics.batchProcessing.batchCount == 0
+                ? "ingest run finished: nothing to change" : "ingest run finished",
+            metadata: [
+                "run_id": "\(metrics.runID)", "source": "\(metrics.source)",
+                "checked": "\(metrics.hearingsChecked)",
+                "added": "\(metrics.hearingsAdded)", "updated": "\(metrics.hearingsUpdated)",
+                "unchanged": "\(metrics.hearingsUnchanged)", "mutations": "\(metrics.mutations)",
+                "batches": "\(metrics.batchProcessing.batchCount)",
+                "batches_failed": "\(metrics.batchProcessing.batchesFailed)",
+                "rejected": "\(metrics.validationIssues.count)", "duration_s": "\(metrics.durationSeconds)",
+                "state_checksum": "\(metrics.stateChecksum)",
+            ])
         switch format {
         case .json: print(try jsonText(metrics))
         case .text: printSummary(metrics)
@@ -83,8 +140,71 @@ struct IngestCommand: ParsableCommand {
         if metrics.errorCount > 0 || metrics.batchProcessing.batchesFailed > 0 { throw ExitCode(3) }
     }
 
+    /// Logs one step of the run: constant messages, identifiers and counts as metadata.
+    private func log(_ event: IngestProgress, to logger: Logger) {
+        switch event {
+        case .started(let runID, let source, let meetings, let batches):
+            logger.info(
+                "source read",
+                metadata: [
+                    "run_id": "\(runID)", "source": "\(source)", "meetings": "\(meetings)",
+                    "batches": "\(batches)",
+                ])
+        case .rejected(let runID, let issue):
+            logger.warning(
+                "item rejected",
+                metadata: [
+                    "run_id": "\(runID)", "item": "\(issue.item)", "field": "\(issue.field)",
+                    "problem": "\(issue.problem)",
+                ])
+        case .committees(let runID, let batch):
+            log(batch, runID: runID, extra: ["kind": "committees"], to: logger)
+        case .batch(let runID, let number, let count, let meetings, let batch):
+            let position: Logger.Metadata = ["number": "\(number)", "of": "\(count)"]
+            if batch == nil {
+                logger.debug(
+                    "batch had nothing to change",
+                    metadata: position.merging(["run_id": "\(runID)", "items": "\(meetings)"]) { $1 })
+            }
+            log(batch, runID: runID, extra: position, to: logger)
+        case .compensated(let runID, let batch):
+            logger.warning(
+                "batch compensated",
+                metadata: [
+                    "run_id": "\(runID)", "batch_id": "\(batch.batchID)",
+                    "compensates": "\(batch.compensates.map(String.init) ?? "")",
+                    "mutations": "\(batch.mutations)", "reason": "\(batch.reason ?? "")",
+                ])
+        case .finished(let runID, let status):
+            logger.debug(
+                "run journaled as finished", metadata: ["run_id": "\(runID)", "status": "\(status)"])
+        }
+    }
+
+    private func log(_ batch: IngestMetrics.Batch?, runID: Int64, extra: Logger.Metadata, to logger: Logger) {
+        guard let batch else { return }
+        var metadata: Logger.Metadata = [
+            "run_id": "\(runID)", "batch_id": "\(batch.batchID)", "items": "\(batch.items)",
+            "mutations": "\(batch.mutations)", "duration_ms": "\(batch.durationMilliseconds)",
+        ]
+        metadata.merge(extra) { $1 }
+        if batch.outcome == "committed" {
+            logger.info("batch committed", metadata: metadata)
+        } else {
+            metadata["reason"] = "\(batch.reason ?? "")"
+            logger.error("batch failed", metadata: metadata)
+        }
+    }
+
     private func printSummary(_ metrics: IngestMetrics) {
         print("run \(metrics.runID) from \(metrics.source): \(metrics.hearingsChecked) meetings checked")
+        if metrics.batchProcessing.batchCount == 0 {
+            // Said in words: an operator reading a cron mail should not have to infer it from zeros.
+            print(
+                metrics.validationIssues.isEmpty
+                    ? "  nothing to change: the data home already has this input"
+                    : "  nothing to change: the data home already has every valid meeting of this input")
+        }
         print(
             "  \(metrics.hearingsAdded) added, \(metrics.hearingsUpdated) updated, \(metrics.hearingsUnchanged) unchanged; "
                 + "\(metrics.committeesUpdated) committee rows, \(metrics.witnessesUpdated) new witnesses; "
@@ -103,7 +223,8 @@ struct IngestCommand: ParsableCommand {
         if !metrics.validationIssues.isEmpty {
             print("  rejected: \(metrics.validationIssues.count) problems")
             for issue in metrics.validationIssues.prefix(20) {
-                print("    \(issue.item): \(issue.field): \(issue.problem)")
+                // Escaped: a hostile file name or field must not drive the terminal.
+                print(LogText.sanitised("    \(issue.item): \(issue.field): \(issue.problem)"))
             }
             if metrics.validationIssues.count > 20 { print("    … (--format json lists all)") }
         }
@@ -146,8 +267,12 @@ struct RecoverCommand: ParsableCommand {
     }
 }
 
-/// Opens a session (lock, database, journal, recovery), runs `body`, closes it.
-func withSession<T>(home: HomeOptions, command: String, _ body: (Session) throws -> T) throws -> T {
+/// Opens a session (lock, database, journal, recovery), runs `body`, closes it. An `UpdaterError` is
+/// printed on standard error, handed to `failure` (for the log file) and turned into its exit status.
+func withSession<T>(
+    home: HomeOptions, command: String, failure: (String) -> Void = { _ in },
+    _ body: (Session) throws -> T
+) throws -> T {
     do {
         let session = try Session(home: DataHome(path: home.path), command: command)
         let result: T
@@ -161,6 +286,7 @@ func withSession<T>(home: HomeOptions, command: String, _ body: (Session) throws
         return result
     } catch let error as UpdaterError {
         printError("error: \(error.message)")
+        failure(error.message)
         throw ExitCode(error.exitCode)
     }
 }
@@ -170,4 +296,72 @@ func jsonText<T: Encodable>(_ value: T) throws -> String {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
     return String(decoding: try encoder.encode(value), as: UTF8.self)
+}
+
+/// The ingest run's progress on a terminal: one line, redrawn in place as batches end, and ended with
+/// a newline. Nothing at all when standard error is not a terminal (cron, pipes, tests).
+final class ProgressLine {
+    private let sink: LogSink
+    private var source = ""
+    private var batches = 0
+    private var batchesDone = 0
+    private var meetings = 0
+    private var meetingsDone = 0
+    private var changes = 0
+    private var failed = 0
+    private var rejected = 0
+    private var note = ""
+
+    init(sink: LogSink) { self.sink = sink }
+
+    /// Takes in one step of the run and redraws the line.
+    func update(_ event: IngestProgress) {
+        guard sink.isTerminal else { return }
+        switch event {
+        case .started(_, let source, let meetings, let batches):
+            (self.source, self.meetings, self.batches) = (source, meetings, batches)
+        case .rejected: rejected += 1
+        case .committees(_, let batch):
+            if let batch { count(batch) }
+            note = "committees"
+        case .batch(_, let number, _, let meetings, let batch):
+            batchesDone = number
+            meetingsDone += meetings
+            if let batch { count(batch) }
+            note = ""
+        case .compensated(_, let batch):
+            note = "undoing batch \(batch.compensates.map(String.init) ?? "?")"
+        case .finished:
+            note = ""
+        }
+        sink.showProgress(render())
+    }
+
+    /// Ends the line with a newline (once; no-op when nothing was shown).
+    func end() { sink.endProgress() }
+
+    private func count(_ batch: IngestMetrics.Batch) {
+        if batch.outcome == "committed" { changes += batch.mutations } else { failed += 1 }
+    }
+
+    private func render() -> String {
+        let width = terminalWidth() - 1
+        let barWidth = 20
+        let filled = batches == 0 ? barWidth : barWidth * batchesDone / batches
+        var text =
+            "\(source) [\(String(repeating: "#", count: filled))\(String(repeating: "-", count: barWidth - filled))]"
+            + " \(batchesDone)/\(batches) batches  \(meetingsDone)/\(meetings) meetings  \(changes) changes"
+        if failed > 0 { text += "  \(failed) failed" }
+        if rejected > 0 { text += "  \(rejected) rejected" }
+        if !note.isEmpty { text += "  (\(note))" }
+        // Never wider than the terminal: a wrapped line could not be redrawn in place.
+        return text.count > width ? String(text.prefix(width - 1)) + "…" : text
+    }
+
+    /// Standard error's terminal width (COLUMNS when the terminal does not say; 80 when neither does).
+    private func terminalWidth() -> Int {
+        var size = winsize()
+        if ioctl(2, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 { return max(20, Int(size.ws_col)) }
+        return max(20, Int(environment("COLUMNS") ?? "") ?? 80)
+    }
 }

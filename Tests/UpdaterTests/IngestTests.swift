@@ -148,4 +148,191 @@ func failBatch(_ batchID: Int64, in home: DataHome) throws {
         let metrics = try ingest(home) { $0.lookbackDays = 1 }
         #expect(metrics.hearingsChecked == 0, "every sample meeting was updated in 2025")
     }
+
+    // MARK: Item failures and batch failures
+
+    /// Day 1 of the sample in a fresh home with `fault` installed; batch 1 is the committee batch, the
+    /// meeting batches (50 meetings each) are 2 to 7.
+    private func ingestDayOne(
+        _ home: DataHome, fault: @escaping (Int64, Int) throws -> Void,
+        _ configure: (inout IngestOptions) -> Void = { _ in }
+    ) throws -> IngestMetrics {
+        let session = try Session(home: home, command: "ingest")
+        defer { try? session.close() }
+        session.mutationFault = fault
+        var options = IngestOptions()
+        configure(&options)
+        return try session.ingest(options)
+    }
+
+    @Test func ioClassFailureAtTheKthMutationFailsTheWholeBatch() throws {
+        let home = try temporaryHome()
+        var reached: [Int64: Int] = [:]
+        let metrics = try ingestDayOne(home) { batchID, mutation in
+            reached[batchID, default: 0] = max(reached[batchID, default: 0], mutation)
+            if batchID == 2 && mutation == 7 {
+                throw DatabaseError(resultCode: .SQLITE_FULL, message: "database or disk is full")
+            }
+        }
+        #expect(reached[2] == 7, "the batch stopped at the failing mutation")
+        #expect(metrics.batchProcessing.batchesFailed == 1)
+        #expect(metrics.batchProcessing.batchesSucceeded == 6)
+        #expect(metrics.validationIssues.isEmpty, "no meeting is blamed for a batch failure")
+        #expect(metrics.hearingsAdded == 250)
+        let entry = try #require(metrics.batches.first { $0.batchID == 2 })
+        #expect(entry.outcome == "failed")
+        #expect(entry.items == 50)
+        #expect(entry.reason?.contains("database or disk is full") == true, "\(entry.reason ?? "")")
+        #expect(metrics.batches.filter { $0.outcome == "committed" }.map(\.batchID) == [1, 3, 4, 5, 6, 7])
+
+        let store = try Store(path: home.databasePath)
+        let (hearings, markers) = try store.queue.read { db in
+            (
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM hearings"),
+                try Int64.fetchAll(db, sql: "SELECT batch_id FROM journal_batches ORDER BY 1")
+            )
+        }
+        #expect(hearings == 250, "batch 2 left nothing behind")
+        #expect(markers == [1, 3, 4, 5, 6, 7])
+        let intents = try events(home, type: EventType.batchIntent).map { try $0.decode(BatchIntent.self) }
+        #expect(
+            !intents.contains { $0.batchID == 2 }, "the failed batch never reached the journal as an intent")
+        let outcome = try #require(
+            try events(home, type: EventType.batchOutcome).map { try $0.decode(BatchOutcome.self) }
+                .first { $0.batchID == 2 })
+        #expect(outcome.result == .failed)
+        #expect(outcome.reason?.contains("database or disk is full") == true)
+
+        // The next run converges: the 50 meetings of batch 2 arrive, nothing else changes.
+        let again = try ingest(home) { $0.source = .sample(day: 1) }
+        #expect(again.hearingsAdded == 50)
+        #expect(again.hearingsUnchanged == 250)
+        let scratch = try store.queue.read { db in try StateChecksum.compute(db) }
+        #expect(scratch.description == again.stateChecksum)
+    }
+
+    @Test func constraintClassFailureRejectsOnlyThatMeeting() throws {
+        let home = try temporaryHome()
+        let metrics = try ingestDayOne(home) { batchID, mutation in
+            if batchID == 3 && mutation == 1 {
+                throw DatabaseError(
+                    resultCode: .SQLITE_CONSTRAINT, message: "UNIQUE constraint failed: hearings.event_id")
+            }
+        }
+        #expect(metrics.batchProcessing.batchesFailed == 0)
+        #expect(metrics.hearingsAdded == 299)
+        let issue = try #require(metrics.validationIssues.first)
+        #expect(metrics.validationIssues.count == 1)
+        #expect(issue.field == "(rows)")
+        #expect(issue.problem.contains("UNIQUE constraint failed"))
+        let entry = try #require(metrics.batches.first { $0.batchID == 3 })
+        #expect(entry.outcome == "committed")
+        #expect(entry.items == 50)
+        let store = try Store(path: home.databasePath)
+        let present = try store.queue.read { db in
+            try Int.fetchOne(
+                db, sql: "SELECT COUNT(*) FROM hearings WHERE event_id = ?", arguments: [issue.item])
+        }
+        #expect(present == 0, "the rejected meeting left nothing behind")
+        let rejected = try events(home, type: EventType.rejected).map { try $0.decode(Rejected.self) }
+        #expect(rejected.map(\.item) == [issue.item])
+        #expect(rejected.first?.batchID == 3)
+    }
+
+    @Test func realFullDatabaseFailsBatchesWholeAndTheNextRunConverges() throws {
+        let home = try temporaryHome()
+        let session = try Session(home: home, command: "ingest")
+        // A real SQLITE_FULL: the connection may not grow the database past a few hundred pages.
+        try session.store.queue.inDatabase { db in
+            let pages = try Int.fetchOne(db, sql: "PRAGMA page_count") ?? 0
+            try db.execute(sql: "PRAGMA max_page_count = \(pages + 150)")
+        }
+        let metrics = try session.ingest(IngestOptions())
+        try session.close()
+        #expect(metrics.batchProcessing.batchesFailed > 0)
+        #expect(metrics.batchProcessing.batchesSucceeded > 1, "some meeting batches fit")
+        let failed = metrics.batches.filter { $0.outcome == "failed" }
+        #expect(failed.allSatisfy { $0.reason?.contains("full") == true }, "\(failed)")
+        #expect(metrics.validationIssues.isEmpty, "a full database is not blamed on a meeting")
+
+        // Every batch is wholly present or wholly absent.
+        let intents = try events(home, type: EventType.batchIntent).map { try $0.decode(BatchIntent.self) }
+        let store = try Store(path: home.databasePath)
+        let eventIDs = Set(
+            try store.queue.read { db in try String.fetchAll(db, sql: "SELECT event_id FROM hearings") })
+        for entry in metrics.batches where entry.batchID > 1 {
+            let intent = intents.first { $0.batchID == entry.batchID }
+            if entry.outcome == "committed" {
+                let items = try #require(intent).items
+                #expect(items.allSatisfy { eventIDs.contains($0) })
+            } else if let intent {
+                // Failed after its intent was written (the marker did not fit): still wholly absent.
+                #expect(intent.items.allSatisfy { !eventIDs.contains($0) })
+            }
+        }
+        #expect(eventIDs.count == metrics.hearingsAdded)
+
+        // With room again (a new connection has no page limit), a re-run brings in the rest.
+        let again = try ingest(home) { $0.source = .sample(day: 1) }
+        #expect(again.batchProcessing.batchesFailed == 0)
+        #expect(again.hearingsAdded == 300 - metrics.hearingsAdded)
+        let (count, integrity, scratch) = try store.queue.read { db in
+            (
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM hearings"),
+                try String.fetchOne(db, sql: "PRAGMA integrity_check"),
+                try StateChecksum.compute(db)
+            )
+        }
+        #expect(count == 300)
+        #expect(integrity == "ok")
+        #expect(scratch.description == again.stateChecksum)
+    }
+
+    @Test func atomicRunIsUndoneAfterAnIOClassFailure() throws {
+        let home = try temporaryHome()
+        _ = try ingest(home)  // day 1 applied normally
+        let before = try managedRows(try Store(path: home.databasePath))
+        let session = try Session(home: home, command: "ingest")
+        let first = session.nextBatchID
+        session.mutationFault = { batchID, mutation in
+            if batchID == first + 1 && mutation == 3 {
+                throw DatabaseError(resultCode: .SQLITE_IOERR, message: "disk I/O error")
+            }
+        }
+        var options = IngestOptions()
+        options.source = .sample(day: 2)
+        options.batchSize = 40
+        options.atomic = true
+        let metrics = try session.ingest(options)
+        try session.close()
+        #expect(metrics.batchProcessing.batchesFailed == 1)
+        #expect(metrics.compensatedBatchIDs == [first])
+        #expect(metrics.batches.last?.compensates == first)
+        #expect(metrics.batches.first { $0.batchID == first + 1 }?.reason?.contains("disk I/O error") == true)
+        #expect(
+            try managedRows(try Store(path: home.databasePath)) == before,
+            "the database ends as before the run")
+    }
+
+    @Test func metricsListEveryBatchWithSnakeCaseKeys() throws {
+        let home = try temporaryHome()
+        let metrics = try ingest(home) { $0.batchSize = 120 }
+        #expect(metrics.batches.map(\.batchID) == [1, 2, 3, 4])
+        #expect(metrics.batches.map(\.items) == [214, 120, 120, 60])
+        #expect(metrics.batches.map(\.mutations).reduce(0, +) == metrics.mutations)
+        let json = try JSONSerialization.jsonObject(with: JSONEncoder().encode(metrics)) as? [String: Any]
+        let batches = try #require(json?["batches"] as? [[String: Any]])
+        #expect(
+            Set(batches[0].keys)
+                == ["batch_id", "items", "mutations", "outcome", "duration_ms", "reason", "compensates"])
+        #expect(batches[0]["reason"] is NSNull)
+        // Metrics journaled before `batches` existed still decode.
+        var older = try #require(json)
+        older.removeValue(forKey: "batches")
+        let decoded = try JSONDecoder().decode(
+            IngestMetrics.self, from: JSONSerialization.data(withJSONObject: older))
+        #expect(decoded.batches.isEmpty)
+        #expect(decoded.hearingsAdded == 300)
+    }
+
 }
