@@ -192,20 +192,32 @@ func dump(path: String) throws -> [String: [RowImage]] {
     }
 
     @Test func importLegacyAdoptsThePredecessorDatabase() throws {
-        let legacy = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent(
-                "shared/data/congress-119-hearings-2025-10-02.sqlite"
-            ).path
-        try #require(
-            FileManager.default.fileExists(atPath: legacy), "the predecessor's database is at \(legacy)")
+        // A real subset of the predecessor's database (tools/make_legacy_fixture.py), flaws included.
+        let legacy = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/legacy-subset.sqlite").path
+        try #require(FileManager.default.fileExists(atPath: legacy))
+        let source = try DatabaseQueue(path: legacy)
+        let (hearings, witnesses, twoPrimaries) = try source.read { db in
+            (
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM hearings") ?? 0,
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM witnesses") ?? 0,
+                try Int.fetchOne(
+                    db,
+                    sql:
+                        "SELECT COUNT(*) FROM (SELECT hearing_id FROM hearing_committees WHERE is_primary = 1 "
+                        + "GROUP BY hearing_id HAVING COUNT(*) > 1)") ?? 0
+            )
+        }
+        try source.close()
         let home = try temporaryHome()
         let session = try Session(home: home, command: "import-legacy")
         let report = try session.importLegacy(path: legacy)
-        #expect(report.rowCounts["hearings"] == 1168)
-        #expect(report.rowCounts["witnesses"] == 1545)
+        #expect(report.rowCounts["hearings"] == hearings)
+        #expect(report.rowCounts["witnesses"] == witnesses)
         let kinds = Dictionary(uniqueKeysWithValues: report.flaws.map { ($0.kind, $0.count) })
         #expect(kinds["meetings with an empty title"] == 20)
-        #expect(kinds["meetings with two or more primary committees"] == 221)
+        #expect(kinds["meetings with two or more primary committees"] == twoPrimaries)
+        #expect(twoPrimaries >= 40)
         var options = IngestOptions()
         options.source = .sample(day: 1)
         let metrics = try session.ingest(options)
