@@ -157,18 +157,14 @@ final class JournalIndex {
             let candidate = tailRecords[low]
             return position < candidate.firstPosition + UInt64(candidate.count) ? candidate : nil
         }
-        guard diskRecordCount > 0 else { return nil }
-        var low = 0
-        var high = diskRecordCount - 1
-        while low < high {
-            let middle = (low + high + 1) / 2
-            if try diskRecord(at: middle).firstPosition <= position {
-                low = middle
-            } else {
-                high = middle - 1
-            }
-        }
-        let candidate = try diskRecord(at: low)
+        guard diskRecordCount > 0, position < UInt64.max else { return nil }
+        // The last record starting at or before `position`: the one before the first starting after it.
+        let after = try lowerBound(
+            count: diskRecordCount, target: position + 1,
+            entriesPerChunk: Self.chunkLength / RecordLocation.encodedLength
+        ) { index throws(JournalError) in try diskRecord(at: index).firstPosition }
+        guard after > 0 else { return nil }
+        let candidate = try diskRecord(at: after - 1)
         guard candidate.firstPosition <= position,
             position < candidate.firstPosition + UInt64(candidate.count)
         else { return nil }
@@ -179,13 +175,9 @@ final class JournalIndex {
     func positions(forKey key: String) throws(JournalError) -> [UInt64] {
         let hash = Self.hash(key)
         var result: [UInt64] = []
-        var low = 0
-        var high = diskKeyCount
-        while low < high {
-            let middle = (low + high) / 2
-            if try diskKey(at: middle).hash < hash { low = middle + 1 } else { high = middle }
-        }
-        var cursor = low
+        var cursor = try lowerBound(
+            count: diskKeyCount, target: hash, entriesPerChunk: Self.chunkLength / KeyEntry.encodedLength
+        ) { index throws(JournalError) in try diskKey(at: index).hash }
         while cursor < diskKeyCount {
             let entry = try diskKey(at: cursor)
             guard entry.hash == hash else { break }
@@ -194,6 +186,53 @@ final class JournalIndex {
         }
         for entry in tailKeys where entry.hash == hash { result.append(entry.position) }
         return result
+    }
+
+    /// The first index in `0..<count` whose value is not below `target` (`count` when none), in a
+    /// table sorted by values spread about evenly over their range: key hashes (SHA-256 prefixes) and
+    /// records' first positions.
+    ///
+    /// Why not bisection: each probe reads, and the first time checks, a 4 KiB chunk of the index file;
+    /// bisecting ten million keys touches a dozen chunks, and audit looks up hundreds of keys. Here
+    /// each round interpolates where the target lies, reads that chunk, and narrows the range to the
+    /// chunk's first and last entries, which cost nothing more: the answer is in the chunk, or the
+    /// next guess starts from its edge, close to the target. A lookup reads two or three chunks. After
+    /// a few rounds (values far from evenly spread) it bisects, never worse than about twice a bisection.
+    private func lowerBound(
+        count: Int, target: UInt64, entriesPerChunk: Int, valueAt: (Int) throws(JournalError) -> UInt64
+    ) throws(JournalError) -> Int {
+        // Invariant: the values before `low` are below the target; those from `high` on are not.
+        var low = 0
+        var high = count
+        var lowValue: UInt64 = 0
+        var highValue = UInt64.max
+        var rounds = 0
+        func probe(_ index: Int) throws(JournalError) {
+            guard index >= low, index < high else { return }
+            let value = try valueAt(index)
+            if value < target {
+                low = index + 1
+                lowValue = value
+            } else {
+                high = index
+                highValue = value
+            }
+        }
+        while low < high {
+            rounds += 1
+            let guess: Int
+            if rounds <= 4, highValue > lowValue {
+                let fraction = Double(target - lowValue) / Double(highValue - lowValue)
+                guess = low + min(high - low - 1, Int(fraction * Double(high - low)))
+            } else {
+                guess = low + (high - low) / 2
+            }
+            let chunkStart = guess - guess % entriesPerChunk
+            try probe(guess)
+            try probe(chunkStart + entriesPerChunk - 1)
+            try probe(chunkStart)
+        }
+        return low
     }
 
     private func diskRecord(at index: Int) throws(JournalError) -> RecordLocation {

@@ -15,7 +15,7 @@ struct HearingsCommand: ParsableCommand {
             """,
         subcommands: [
             IngestCommand.self, RecoverCommand.self, SnapshotCommand.self, RebuildCommand.self,
-            VerifyCommand.self,
+            VerifyCommand.self, AuditCommand.self, RevertCommand.self, LogCommand.self,
             ImportLegacyCommand.self, JournalCommand.self,
         ]
     )
