@@ -13,10 +13,24 @@ struct UpdaterBenchmark {
             let mutations = arguments.count > 1 ? Int(arguments[1]) ?? 100_000 : 100_000
             let home = arguments.count > 2 ? arguments[2] : NSTemporaryDirectory() + "hearings-bench-rebuild"
             try RebuildBenchmark.run(mutations: mutations, home: home)
+        case "audit":
+            let events = arguments.count > 1 ? Int(arguments[1]) ?? 1_000_000 : 1_000_000
+            let samples = arguments.count > 2 ? Int(arguments[2]) ?? 1_000 : 1_000
+            _ = try AuditBenchmark.run(events: events, samples: samples)
+        case "recovery":
+            let events = arguments.count > 1 ? Int(arguments[1]) ?? 1_000_000 : 1_000_000
+            for measurement in try RecoveryBenchmark.run(events: events) {
+                print(
+                    "recovery: \(measurement.events) events, \(measurement.batches) batches, \(measurement.journalBytes) "
+                        + "journal bytes: clean open median \(measurement.cleanMedianMilliseconds) ms "
+                        + "(max \(measurement.cleanMaximumMilliseconds) ms)")
+            }
         case "ingest":
             try IngestBenchmark.run(arguments: Array(arguments.dropFirst()))
         default:
-            print("usage: UpdaterBenchmark rebuild [MUTATIONS] [HOME] | ingest …")
+            print(
+                "usage: UpdaterBenchmark rebuild [MUTATIONS] [HOME] | audit [EVENTS] [SAMPLES] | recovery [EVENTS] | ingest …"
+            )
         }
     }
 }
