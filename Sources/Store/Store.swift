@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 
 /// The hearings database: schema, row images, conflict-checked application of mutations.
 ///
@@ -195,7 +196,6 @@ extension Store {
         guard let table = Schema.table(named: mutation.table) else {
             throw StoreError("mutation names an unmanaged table \"\(mutation.table)\"")
         }
-        let keyArguments = mutation.key.values(of: table.primaryKey).map(\.databaseValue)
         switch mutation.kind {
         case .insert:
             guard let after = mutation.after else {
@@ -206,8 +206,9 @@ extension Store {
                 try throwIfConflicting(mutation, db)
             }
             do {
-                try db.cachedStatement(sql: table.sql.insert).execute(
-                    arguments: StatementArguments(after.values(of: table.columns).map(\.databaseValue)))
+                try RowStatement.run(table.sql.insert, db) { binder in
+                    for column in table.columns { binder.bind(after[column]) }
+                }
             } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
                 // A taken key is a conflict (the row exists); any other constraint is SQLite's refusal.
                 try throwIfConflicting(mutation, db)
@@ -217,18 +218,20 @@ extension Store {
             guard let after = mutation.after, let before = mutation.before else {
                 throw StoreError("update of \(table.name) without both images")
             }
-            try db.cachedStatement(sql: table.sql.guardedUpdate).execute(
-                arguments: StatementArguments(
-                    after.values(of: table.columns).map(\.databaseValue) + keyArguments
-                        + before.values(of: table.nonKeyColumns).map(\.databaseValue)))
+            try RowStatement.run(table.sql.guardedUpdate, db) { binder in
+                for column in table.columns { binder.bind(after[column]) }
+                for column in table.primaryKey { binder.bind(mutation.key[column]) }
+                for column in table.nonKeyColumns { binder.bind(before[column]) }
+            }
             if db.changesCount != 1 { try throwConflict(mutation, table: table, db) }
         case .delete:
             guard let before = mutation.before else {
                 throw StoreError("delete from \(table.name) without a before-image")
             }
-            try db.cachedStatement(sql: table.sql.guardedDelete).execute(
-                arguments: StatementArguments(
-                    keyArguments + before.values(of: table.nonKeyColumns).map(\.databaseValue)))
+            try RowStatement.run(table.sql.guardedDelete, db) { binder in
+                for column in table.primaryKey { binder.bind(mutation.key[column]) }
+                for column in table.nonKeyColumns { binder.bind(before[column]) }
+            }
             if db.changesCount != 1 { try throwConflict(mutation, table: table, db) }
         }
     }
@@ -262,4 +265,72 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
     public var description: String
     /// An error saying `description`.
     public init(_ description: String) { self.description = description }
+}
+
+/// Runs a one-row statement with values bound through SQLite's C API.
+///
+/// Why not GRDB's `execute(arguments:)`: replay runs one statement per journaled mutation, and building
+/// `StatementArguments` (an array of `DatabaseValue` per statement, each converted through a key path)
+/// cost more than SQLite's own work. The statement is GRDB's cached one; only its binding and stepping
+/// are done here, with the raw handle GRDB exposes for the C API.
+enum RowStatement {
+    /// Binds the parameters of a statement in order.
+    struct Binder {
+        let handle: OpaquePointer
+        var index: Int32 = 0
+
+        /// Binds the next parameter.
+        mutating func bind(_ value: Value) {
+            index += 1
+            switch value {
+            case .null: sqlite3_bind_null(handle, index)
+            case .integer(let integer): sqlite3_bind_int64(handle, index, integer)
+            case .real(let real): sqlite3_bind_double(handle, index, real)
+            case .text(var text):
+                text.withUTF8 { bytes in
+                    bytes.withMemoryRebound(to: CChar.self) { characters in
+                        // An empty buffer may have no address, which SQLite would bind as NULL.
+                        if let address = characters.baseAddress {
+                            _ = sqlite3_bind_text(handle, index, address, Int32(characters.count), transient)
+                        } else {
+                            _ = sqlite3_bind_text(handle, index, "", 0, transient)
+                        }
+                    }
+                }
+            case .blob(let bytes):
+                if bytes.isEmpty {
+                    sqlite3_bind_zeroblob(handle, index, 0)
+                } else {
+                    bytes.withUnsafeBytes { raw in
+                        _ = sqlite3_bind_blob(handle, index, raw.baseAddress, Int32(raw.count), transient)
+                    }
+                }
+            }
+        }
+    }
+
+    /// SQLite's `SQLITE_TRANSIENT`: SQLite copies the bound bytes before the call returns.
+    private static let transient = unsafeBitCast(
+        OpaquePointer(bitPattern: -1), to: sqlite3_destructor_type.self)
+
+    /// Prepares (once, through GRDB's statement cache) and runs `sql` with the values `bind` binds.
+    ///
+    /// - Throws: a `DatabaseError` with SQLite's extended result code and message when the step fails.
+    static func run(_ sql: String, _ db: Database, bind: (inout Binder) -> Void) throws {
+        let statement = try db.cachedStatement(sql: sql)
+        let handle = statement.sqliteStatement
+        sqlite3_reset(handle)
+        sqlite3_clear_bindings(handle)
+        var binder = Binder(handle: handle)
+        bind(&binder)
+        let code = sqlite3_step(handle)
+        guard code == SQLITE_DONE else {
+            let connection = sqlite3_db_handle(handle)
+            let extended = connection.map { sqlite3_extended_errcode($0) } ?? code
+            let message = connection.flatMap { sqlite3_errmsg($0) }.map { String(cString: $0) }
+            sqlite3_reset(handle)
+            throw DatabaseError(resultCode: ResultCode(rawValue: extended), message: message, sql: sql)
+        }
+        sqlite3_reset(handle)
+    }
 }

@@ -45,6 +45,8 @@ struct EventLineReader {
         var reason: String?
         var itemCount = 0
         var mutationCount = 0
+        /// An intent's `checksum_after`.
+        var checksumAfter: String?
     }
 
     /// The head of an event line; with `typeOnly`, stops after the envelope's `type` (the journal writes
@@ -67,6 +69,7 @@ struct EventLineReader {
                 case "kind": head.kind = try reader.optionalString()
                 case "compensates": head.compensates = try reader.optionalInteger()
                 case "reason": head.reason = try reader.optionalString()
+                case "checksum_after": head.checksumAfter = try reader.optionalString()
                 case "items": head.itemCount = try reader.countElements()
                 case "mutations": head.mutationCount = try reader.countElements()
                 default: try reader.skipValue()
