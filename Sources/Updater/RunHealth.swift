@@ -293,7 +293,10 @@ public enum HealthRules {
         String(format: "%.1f %%", fraction * 100)
     }
 
+    /// A figure for a message: an integer as such, anything else to two decimals at most (3.5, 0.68).
     private static func format(_ value: Double) -> String {
-        value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(format: "%.2f", value)
+        guard value.isFinite else { return String(value) }
+        let rounded = (value * 100).rounded() / 100
+        return rounded == rounded.rounded() && abs(rounded) < 1e15 ? String(Int64(rounded)) : String(rounded)
     }
 }
