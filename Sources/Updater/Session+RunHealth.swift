@@ -160,9 +160,9 @@ extension Session {
         try journal.read(from: first) { entry in
             switch try EventLineReader.head(entry.line, typeOnly: true).type {
             case EventType.batchIntent:
-                if let intent = try BatchIntent.decode(entry), intent.runID == runID {
-                    intents.append((entry.position, intent))
-                }
+                // The one-pass reader audit uses: the run's intents hold every row image it wrote.
+                let intent = try EventLineReader.intent(entry.line)
+                if intent.runID == runID { intents.append((entry.position, intent)) }
             case EventType.batchOutcome:
                 let outcome = try EventLineReader.outcome(entry.line)
                 if outcome.runID == runID { outcomes[outcome.batchID] = outcome.result }
