@@ -16,6 +16,7 @@ public enum EventType {
     public static let recovery = "recovery"
     public static let snapshot = "snapshot"
     public static let genesis = "genesis"
+    public static let anomaly = "anomaly"
 }
 
 /// `run_started`: a writing command began.
@@ -123,6 +124,24 @@ public struct RunFinished: Codable, Sendable {
     enum CodingKeys: String, CodingKey {
         case runID = "run_id"
         case status, metrics
+    }
+}
+
+/// `anomaly`: a run raised a critical anomaly and is being undone (`--on-anomaly revert`). Durable
+/// before the first compensation, so that recovery can finish the reversal if the process dies in it.
+public struct RunAnomaly: Codable, Sendable, Equatable {
+    public var runID: Int64
+    /// `revert`: the run's batches are compensated, newest first.
+    public var action: String
+    /// The batches the run committed, in commit order: the ones to undo.
+    public var batchIDs: [Int64]
+    /// The run's alerts (the critical ones and the rest), as its metrics hold them.
+    public var alerts: [RunAlert]
+
+    enum CodingKeys: String, CodingKey {
+        case runID = "run_id"
+        case batchIDs = "batch_ids"
+        case action, alerts
     }
 }
 

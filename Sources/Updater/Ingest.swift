@@ -48,6 +48,8 @@ public struct IngestOptions: Sendable {
     public var batchSize = 50
     /// All-or-nothing: if any batch fails, every batch this run committed is compensated.
     public var atomic = false
+    /// Run-health thresholds and what a critical anomaly does (`Session+RunHealth.swift`).
+    public var health = HealthPolicy()
 
     /// The defaults: the sample's next day, no filters, batches of 50, not atomic.
     public init() {}
@@ -68,7 +70,8 @@ public enum IngestProgress: Sendable {
     /// An atomic run undid one of its batches; `batch` is the compensation (its `compensates` names
     /// the batch undone).
     case compensated(runID: Int64, batch: IngestMetrics.Batch)
-    /// The run is journaled as finished with `status` (`ok`, `partial` or `aborted`).
+    /// The run is journaled as finished with `status` (`ok`, `partial`, `aborted`, or `reverted` when
+    /// a critical anomaly undid it).
     case finished(runID: Int64, status: String)
 }
 
@@ -328,6 +331,7 @@ extension Session {
             metrics.hearingsUpdated = 0
             metrics.committeesUpdated = 0
             metrics.witnessesUpdated = 0
+            metrics.changes = RunChanges()
         }
         metrics.validationPassed = metrics.validationIssues.isEmpty
         metrics.errorCount = metrics.errors.count + metrics.validationIssues.count
@@ -337,8 +341,10 @@ extension Session {
         metrics.recovery = recovery.changedSomething ? recovery : nil
         let status = options.atomic && failedBatch ? "aborted" : (metrics.errorCount > 0 ? "partial" : "ok")
         metrics.journalLastPosition = journal.nextPosition
-        try finishRun(RunFinished(runID: runID, status: status, metrics: metrics))
-        progress(.finished(runID: runID, status: status))
+        // Alerts, the reaction to a critical anomaly, and `run_finished`.
+        let finalStatus = try finishIngestRun(
+            runID: runID, status: status, metrics: &metrics, policy: options.health, progress: progress)
+        progress(.finished(runID: runID, status: finalStatus))
         return metrics
     }
 
@@ -372,6 +378,7 @@ extension Session {
         if report.result == .committed {
             metrics.batchProcessing.batchesSucceeded += 1
             committed.append(report.batchID)
+            metrics.changes?.count(report.mutations)
         } else {
             metrics.batchProcessing.batchesFailed += 1
             let message = "batch \(report.batchID): \(report.reason ?? "failed")"

@@ -87,11 +87,13 @@ public struct JournalLog: Encodable, Sendable, Equatable {
         public var finishedTime: String?
         /// From the `run_finished` metrics, when the run journaled them.
         public var counts: Counts?
+        /// Its health alerts (from `run_finished`, else from an `anomaly` event); empty when none.
+        public var alerts: [RunAlert] = []
         /// Its batches, newest first.
         public var batches: [Batch]
 
         enum CodingKeys: String, CodingKey {
-            case time, command, source, congress, atomic, status, counts, batches
+            case time, command, source, congress, atomic, status, counts, batches, alerts
             case runID = "run_id"
             case lookbackDays = "lookback_days"
             case finishedTime = "finished_time"
@@ -109,6 +111,7 @@ public struct JournalLog: Encodable, Sendable, Equatable {
             try container.encode(status, forKey: .status)
             try container.encode(finishedTime, forKey: .finishedTime)
             try container.encode(counts, forKey: .counts)
+            try container.encode(alerts, forKey: .alerts)
             try container.encode(batches, forKey: .batches)
         }
     }
@@ -147,6 +150,13 @@ public struct JournalLog: Encodable, Sendable, Equatable {
                 runs[finished.runID]?.status = finished.status
                 runs[finished.runID]?.finishedTime = head.time
                 runs[finished.runID]?.counts = finished.counts
+                if !finished.alerts.isEmpty { runs[finished.runID]?.alerts = finished.alerts }
+            case EventType.anomaly:
+                // A run undone for an anomaly that recovery finished has no metrics: the event has them.
+                let anomaly = try entry.decode(RunAnomaly.self)
+                if runs[anomaly.runID]?.alerts.isEmpty == true {
+                    runs[anomaly.runID]?.alerts = anomaly.alerts
+                }
             case EventType.batchIntent:
                 let intent = try EventLineReader.head(entry.line)
                 guard let batchID = intent.batchID, let runID = intent.runID else { break }
@@ -198,6 +208,20 @@ public struct JournalLog: Encodable, Sendable, Equatable {
         return JournalLog(runs: newest.compactMap { runs[$0] }, totalRuns: order.count)
     }
 
+    /// `text` with control characters escaped: a message may quote a row value, which must not drive
+    /// the terminal.
+    static func printable(_ text: String) -> String {
+        var result = ""
+        for scalar in text.unicodeScalars {
+            if scalar.properties.generalCategory == .control {
+                result += "\\u{" + String(scalar.value, radix: 16) + "}"
+            } else {
+                result.unicodeScalars.append(scalar)
+            }
+        }
+        return result
+    }
+
     private static func emptyBatch(_ batchID: Int64, time: String) -> Batch {
         Batch(
             batchID: batchID, time: time, kind: nil, compensates: nil, reason: nil, items: 0, mutations: 0,
@@ -222,7 +246,17 @@ public struct JournalLog: Encodable, Sendable, Equatable {
                 if let value = counts.errorCount { figures.append("\(value) errors") }
                 if !figures.isEmpty { parts.append(figures.joined(separator: ", ")) }
             }
+            if !run.alerts.isEmpty {
+                let critical = run.alerts.filter(\.critical).count
+                parts.append(
+                    "ALERTS \(run.alerts.count)" + (critical > 0 ? " (\(critical) critical)" : "") + ": "
+                        + run.alerts.map { $0.name + ($0.critical ? " (critical)" : "") }.joined(
+                            separator: ", "))
+            }
             lines.append(parts.joined(separator: "  "))
+            for alert in run.alerts {
+                lines.append("  alert \(alert.name): " + Self.printable(alert.message))
+            }
             for batch in run.batches {
                 var parts = ["  batch \(batch.batchID)", batch.time]
                 switch batch.kind {
