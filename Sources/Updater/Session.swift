@@ -84,7 +84,7 @@ public final class Session {
             try journal.append([
                 try JournalEvent(
                     type: EventType.runStarted, fields: event,
-                    keys: [JournalEvent.runKey(event.runID)] + extraKeys)
+                    keys: [JournalEvent.runKey(event.runID), JournalEvent.runsKey] + extraKeys)
             ])
         }
         if started.atomic { checkpointCeiling = Int64(positions.lowerBound) - 1 }
@@ -200,7 +200,8 @@ public final class Session {
                     } else {
                         positions = try journal.append(
                             rejections + [
-                                try JournalEvent(type: EventType.batchIntent, fields: intent, keys: keys)
+                                JournalEvent(
+                                    type: EventType.batchIntent, body: intent.journalBody(), keys: keys)
                             ])
                     }
                     intentPosition = positions.upperBound
