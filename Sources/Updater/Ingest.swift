@@ -121,57 +121,43 @@ extension Session {
             progress(.rejected(runID: runID, issue: issue))
         }
 
-        // Meetings: decode errors, filters, duplicates, validation, mapping.
+        // Meetings, first pass: each document's summary only (decode errors, filters, duplicates,
+        // order). A meeting is read in full, validated and mapped when its batch starts (the second
+        // pass, below), so memory holds one batch of documents however large the run.
         let now = Date()
-        // Only what the batches need is kept (the mapped rows, the sort key, the origin): the decoded
-        // documents are let go one by one as they are mapped, so the two are never all in memory at once.
-        var valid: [ValidMeeting] = []
+        var valid: [PlannedMeeting] = []
         var seen: [String: Int] = [:]
-        let released = Result<CommitteeMeeting, CongressDecodingError>.failure(
-            CongressDecodingError(eventId: nil, source: nil, field: "", problem: ""))
-        for index in contents.candidates.indices {
-            let candidate = contents.candidates[index]
-            contents.candidates[index].meeting = released
-            let meeting: CommitteeMeeting
-            switch candidate.meeting {
+        for candidate in contents.candidates {
+            let summary: MeetingSummary
+            switch candidate.summary {
             case .failure(let error):
                 note(candidate.item, error.field.isEmpty ? "(document)" : error.field, error.problem)
                 continue
-            case .success(let decoded): meeting = decoded
+            case .success(let found): summary = found
             }
-            if let congress = options.congress, meeting.congress != congress { continue }
-            if let days = options.lookbackDays, let updated = meeting.updateDate?.date,
+            if let congress = options.congress, summary.congress != congress { continue }
+            if let days = options.lookbackDays, let updated = summary.updateDate?.date,
                 updated < now.addingTimeInterval(-Double(days) * 86_400)
             {
                 continue
             }
             metrics.hearingsChecked += 1
-            let problems = MeetingValidator.problems(of: meeting)
-            if !problems.isEmpty {
-                for problem in problems { note(meeting.eventId, problem.field, problem.problem) }
-                continue
-            }
-            let mapped: MappedMeeting
-            do {
-                mapped = try MappedMeeting(meeting)
-            } catch let error as MappingError {
-                for issue in error.issues { note(meeting.eventId, issue.field, issue.problem) }
-                continue
-            }
-            if let earlier = seen[meeting.eventId] {
-                // The same meeting twice in one run: keep the later version (then the earlier file).
+            let planned = PlannedMeeting(summary, candidate)
+            if let earlier = seen[summary.eventId] {
+                // The same meeting twice in one run: keep the later version (then the earlier file). The
+                // version kept is validated with its batch; if it fails, the meeting is rejected.
                 let kept = valid[earlier]
-                let newer = (meeting.updateDate?.date ?? .distantPast) > kept.updated
+                let newer = planned.updated > kept.updated
                 let loser = newer ? kept.origin : candidate.origin
                 note(
-                    meeting.eventId, "eventId",
+                    summary.eventId, "eventId",
                     "duplicate event id in this run: \(loser) ignored, "
                         + "\(newer ? candidate.origin : kept.origin) kept (the later updateDate)")
-                if newer { valid[earlier] = ValidMeeting(meeting, mapped, origin: candidate.origin) }
+                if newer { valid[earlier] = planned }
                 continue
             }
-            seen[meeting.eventId] = valid.count
-            valid.append(ValidMeeting(meeting, mapped, origin: candidate.origin))
+            seen[summary.eventId] = valid.count
+            valid.append(planned)
         }
         contents.candidates = []
         seen = [:]
@@ -223,7 +209,36 @@ extension Session {
         // Meetings, in batches.
         for (number, start) in stride(from: 0, to: valid.count, by: batchSize).enumerated() {
             if options.atomic && failedBatch { break }
-            let batch = valid[start..<min(valid.count, start + batchSize)]
+            // The second pass: this batch's meetings read in full, validated and mapped; a meeting that
+            // fails is rejected here and its rejection travels with this batch.
+            var batch: [(eventID: String, mapped: MappedMeeting)] = []
+            for planned in valid[start..<min(valid.count, start + batchSize)] {
+                let meeting: CommitteeMeeting
+                switch planned.candidate.load() {
+                case .failure(let error):
+                    note(
+                        error.eventId ?? planned.eventID, error.field.isEmpty ? "(document)" : error.field,
+                        error.problem)
+                    continue
+                case .success(let loaded): meeting = loaded
+                }
+                guard meeting.eventId == planned.eventID else {
+                    note(
+                        planned.eventID, "eventId",
+                        "\(planned.origin) changed during the run: it now holds meeting \(meeting.eventId)")
+                    continue
+                }
+                let problems = MeetingValidator.problems(of: meeting)
+                if !problems.isEmpty {
+                    for problem in problems { note(meeting.eventId, problem.field, problem.problem) }
+                    continue
+                }
+                do {
+                    batch.append((meeting.eventId, try MappedMeeting(meeting)))
+                } catch let error as MappingError {
+                    for issue in error.issues { note(meeting.eventId, issue.field, issue.problem) }
+                }
+            }
             // commitBatch gives the batch this id; the fault seam names batches by it.
             let batchID = nextBatchID
             let timestamp = self.timestamp()
@@ -428,18 +443,19 @@ extension Session {
 }
 
 /// A meeting that passed validation and mapping: what its batch needs, and its place in the run's order.
-private struct ValidMeeting {
+/// A meeting of the run's first pass: its order and identity, and the candidate to read it from.
+private struct PlannedMeeting {
     var eventID: String
     var congress: Int
     var updated: Date
-    var mapped: MappedMeeting
     var origin: String
+    var candidate: Candidate
 
-    init(_ meeting: CommitteeMeeting, _ mapped: MappedMeeting, origin: String) {
-        eventID = meeting.eventId
-        congress = meeting.congress
-        updated = meeting.updateDate?.date ?? .distantPast
-        self.mapped = mapped
-        self.origin = origin
+    init(_ summary: MeetingSummary, _ candidate: Candidate) {
+        eventID = summary.eventId
+        congress = summary.congress
+        updated = summary.updateDate?.date ?? .distantPast
+        origin = candidate.origin
+        self.candidate = candidate
     }
 }
