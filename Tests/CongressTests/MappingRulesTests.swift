@@ -517,4 +517,28 @@ struct MappingRuleTests {
         #expect(TextFolding.lettersOnly("Gartenstein-Ross") == "gartensteinross")
         #expect(TextFolding.fold("İstanbul") == "istanbul")
     }
+
+    @Test("ASCII folding byte by byte equals the general folding")
+    func asciiFolding() throws {
+        // Every ASCII character alone, between letters, and doubled; then random ASCII strings.
+        for value in 0..<128 {
+            let character = String(UnicodeScalar(UInt8(value)))
+            for text in [
+                character, "a" + character + "B", "A" + character + character + "9", character + "x.",
+            ] {
+                #expect(TextFolding.foldASCII(text) == TextFolding.foldUnicode(text), "\(Array(text.utf8))")
+            }
+        }
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        for _ in 0..<2_000 {
+            var bytes: [UInt8] = []
+            for _ in 0..<Int(state % 40) {
+                state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+                bytes.append(UInt8((state >> 33) % 128))
+            }
+            let text = String(decoding: bytes, as: UTF8.self)
+            #expect(TextFolding.foldASCII(text) == TextFolding.foldUnicode(text), "\(bytes)")
+        }
+        #expect(TextFolding.foldASCII("Ñ") == nil)
+    }
 }

@@ -10,6 +10,11 @@ import Foundation
 public enum TextFolding {
     /// `text` folded for comparison (see the type's documentation).
     public static func fold(_ text: String) -> String {
+        foldASCII(text) ?? foldUnicode(text)
+    }
+
+    /// `fold` for any text.
+    static func foldUnicode(_ text: String) -> String {
         var result = ""
         result.reserveCapacity(text.utf8.count)
         var pendingSpace = false
@@ -27,6 +32,36 @@ public enum TextFolding {
             }
         }
         return result
+    }
+
+    /// `fold` for ASCII text, byte by byte; nil when `text` has other characters.
+    ///
+    /// Why: mapping folds every witness name, organisation and document file name, and the general
+    /// path (Unicode lower-casing, canonical decomposition, grapheme iteration) was most of a meeting's
+    /// mapping time; nearly all of this text is ASCII. For ASCII the two agree exactly (a test checks
+    /// every printable and control character): letters are lower-cased, digits kept, `.` and `'`
+    /// deleted, and every other run of characters becomes one space between words.
+    static func foldASCII(_ text: String) -> String? {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(text.utf8.count)
+        var pendingSpace = false
+        for byte in text.utf8 {
+            switch byte {
+            case 0x80...: return nil
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"):
+                if pendingSpace {
+                    bytes.append(UInt8(ascii: " "))
+                    pendingSpace = false
+                }
+                bytes.append(byte | (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? 0x20 : 0))
+            case UInt8(ascii: "."), UInt8(ascii: "'"):
+                continue
+            default:
+                pendingSpace = !bytes.isEmpty
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// `text` folded and then reduced to its letters and digits: `Gartenstein-Ross` → `gartensteinross`.
