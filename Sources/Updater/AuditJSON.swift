@@ -45,8 +45,9 @@ struct EventLineReader {
         var reason: String?
         var itemCount = 0
         var mutationCount = 0
-        /// An intent's `checksum_after`.
+        /// An intent's `checksum_after` and `checksum_before`.
         var checksumAfter: String?
+        var checksumBefore: String?
     }
 
     /// The head of an event line; with `typeOnly`, stops after the envelope's `type` (the journal writes
@@ -70,6 +71,7 @@ struct EventLineReader {
                 case "compensates": head.compensates = try reader.optionalInteger()
                 case "reason": head.reason = try reader.optionalString()
                 case "checksum_after": head.checksumAfter = try reader.optionalString()
+                case "checksum_before": head.checksumBefore = try reader.optionalString()
                 case "items": head.itemCount = try reader.countElements()
                 case "mutations": head.mutationCount = try reader.countElements()
                 default: try reader.skipValue()

@@ -155,14 +155,18 @@ extension Session {
         let first = UInt64(runID)
         var problems = journal.verifyRecords(from: first)
         guard problems.isEmpty else { return problems }
-        var intents: [(position: UInt64, intent: BatchIntent)] = []
+        // Three reads of the run's part of the journal, so that memory holds one batch however large
+        // the run: intent heads and outcomes; then the committed intents, for the last batch that
+        // touched each row; then the same intents again, each row checked against what its last
+        // batch left.
+        var heads: [(position: UInt64, head: EventLineReader.Head)] = []
         var outcomes: [Int64: BatchResult] = [:]
         try journal.read(from: first) { entry in
-            switch try EventLineReader.head(entry.line, typeOnly: true).type {
+            let head = try EventLineReader.head(entry.line, beforeMutations: true)
+            switch head.type {
             case EventType.batchIntent:
-                // The one-pass reader audit uses: the run's intents hold every row image it wrote.
-                let intent = try EventLineReader.intent(entry.line)
-                if intent.runID == runID { intents.append((entry.position, intent)) }
+                // `run_id` follows the mutations: whose run it is comes from the outcome, below.
+                heads.append((entry.position, head))
             case EventType.batchOutcome:
                 let outcome = try EventLineReader.outcome(entry.line)
                 if outcome.runID == runID { outcomes[outcome.batchID] = outcome.result }
@@ -170,7 +174,15 @@ extension Session {
             }
             return true
         }
-        let committed = intents.filter { outcomes[$0.intent.batchID] == .committed }
+        let committed = heads.compactMap { position, head -> (position: UInt64, intent: IntentHead)? in
+            guard let batchID = head.batchID, outcomes[batchID] == .committed else { return nil }
+            return (
+                position,
+                IntentHead(
+                    batchID: batchID, checksumBefore: head.checksumBefore ?? "",
+                    checksumAfter: head.checksumAfter ?? "")
+            )
+        }
         let markers = try store.queue.read { db in
             try Row.fetchAll(
                 db,
@@ -215,13 +227,52 @@ extension Session {
                 "the run's last batch left state checksum \(previous), the session holds \(checksum)")
         }
         // The inverse of everything the run committed expects, row by row, what the run left.
-        let conflicts = try store.queue.read { db in
-            try Store.conflicts(of: committed.flatMap(\.intent.mutations).inverse, db)
+        let positions = Set(committed.map(\.position))
+        var lastBatch: [String: Int64] = [:]
+        try forEachIntent(at: positions, from: first) { intent in
+            for mutation in intent.mutations { lastBatch[Self.slot(of: mutation)] = intent.batchID }
+        }
+        var conflicts: [Conflict] = []
+        try forEachIntent(at: positions, from: first) { intent in
+            var final: [String: Mutation] = [:]
+            var order: [String] = []
+            for mutation in intent.mutations {
+                let slot = Self.slot(of: mutation)
+                guard lastBatch[slot] == intent.batchID else { continue }
+                if final.updateValue(mutation, forKey: slot) == nil { order.append(slot) }
+            }
+            let expected = order.compactMap { final[$0]?.inverse }
+            conflicts += try store.queue.read { db in try Store.conflicts(of: expected, db) }
         }
         for conflict in conflicts.prefix(10) {
             problems.append("a row the run changed no longer holds what it left: \(conflict)")
         }
         if conflicts.count > 10 { problems.append("… \(conflicts.count - 10) more changed rows") }
         return problems
+    }
+
+    /// What the run verify keeps of an intent.
+    private struct IntentHead {
+        var batchID: Int64
+        var checksumBefore: String
+        var checksumAfter: String
+    }
+
+    /// Calls `body` with each intent at `positions`, decoded, in journal order.
+    private func forEachIntent(
+        at positions: Set<UInt64>, from first: UInt64, _ body: (BatchIntent) throws -> Void
+    ) throws {
+        guard let last = positions.max() else { return }
+        try journal.read(from: first, through: last) { entry in
+            if positions.contains(entry.position) { try body(try EventLineReader.intent(entry.line)) }
+            return true
+        }
+    }
+
+    /// A row's identity across mutations: its table and primary key.
+    private static func slot(of mutation: Mutation) -> String {
+        mutation.table + "\u{0}"
+            + mutation.key.columns.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(
+                separator: "\u{0}")
     }
 }
