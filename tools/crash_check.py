@@ -8,6 +8,11 @@ Usage:
   crash_check.py markers HOME               print the batch markers of HOME's database (JSON)
   crash_check.py dump HOME                  print a canonical dump of the managed tables (JSON),
                                             without the created_at/updated_at timestamps
+  crash_check.py dump --by-content HOME     the same with every surrogate row id left out and each
+                                            foreign key replaced by the content of the row it
+                                            names: equal for two databases that hold the same rows
+                                            numbered in another order (batches committed in
+                                            another order, e.g. after a batch failed and was re-run)
   crash_check.py check HOME --hearings BIN [--before MARKERS.json]
         after `hearings recover`: (a) the managed rows are exactly the replay, from an empty
         database, of the batches that have a marker, in journal order, each whole, every
@@ -193,6 +198,49 @@ def dump(home):
     return result
 
 
+def content_dump(home):
+    """Each managed table as a sorted list of rows, ids replaced by what they refer to."""
+    db = connect(home)
+    if db is None:
+        return {}
+    keyed, references = {}, {}
+    for table in MANAGED_TABLES:
+        keys, columns = primary_keys(db, table)
+        references[table] = {row[3]: row[2] for row in db.execute(f"PRAGMA foreign_key_list({table})")}
+        keyed[table] = {}
+        for values in db.execute(f"SELECT {', '.join(columns)} FROM {table}"):
+            row = dict(zip(columns, values))
+            keyed[table][tuple(row[key] for key in keys)] = (keys, row)
+    memo = {}
+
+    def canonical(table, key):
+        if (table, key) in memo:
+            return memo[(table, key)]
+        keys, row = keyed[table][key]
+        parts = []
+        for name in sorted(row):
+            value = row[name]
+            if name in TIMESTAMPS:
+                continue
+            target = references[table].get(name)
+            if target is not None and value is not None and (value,) in keyed[target]:
+                value = ["→", target, canonical(target, (value,))]
+            elif name in keys and len(keys) == 1:
+                continue  # the row's own surrogate id
+            elif isinstance(value, bytes):
+                value = value.hex()
+            parts.append([name, value])
+        memo[(table, key)] = parts
+        return parts
+
+    return {table: sorted(json.dumps(canonical(table, key)) for key in keyed[table]) for table in MANAGED_TABLES}
+
+
+def shorten(row, limit=300):
+    text = row if isinstance(row, str) else json.dumps(row, sort_keys=True)
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
 def compare(first, second):
     with open(first) as handle:
         a = json.load(handle)
@@ -206,7 +254,7 @@ def compare(first, second):
             print(f"{table}: {len(left)} rows vs {len(right)} rows", file=sys.stderr)
             for x, y in zip(left, right):
                 if x != y:
-                    print(f"  first difference: {x} vs {y}", file=sys.stderr)
+                    print(f"  first difference: {shorten(x)} vs {shorten(y)}", file=sys.stderr)
                     break
     return 1
 
@@ -214,6 +262,9 @@ def compare(first, second):
 def main(arguments):
     if len(arguments) >= 2 and arguments[0] == "markers":
         print(json.dumps(markers(connect(arguments[1])), sort_keys=True))
+        return 0
+    if len(arguments) >= 3 and arguments[0] == "dump" and arguments[1] == "--by-content":
+        print(json.dumps(content_dump(arguments[2]), sort_keys=True, indent=1))
         return 0
     if len(arguments) >= 2 and arguments[0] == "dump":
         print(json.dumps(dump(arguments[1]), sort_keys=True, indent=1))

@@ -18,11 +18,15 @@ import Testing
 /// timestamps included, so the converged database must equal the fault-free one exactly.
 let crashTestClock: @Sendable () -> Date = { Date(timeIntervalSince1970: 1_760_335_200) }
 
-/// A data home for crash tests: on tmpfs when there is one (SQLite's fsyncs are then cheap; the crash
-/// model does not rely on them, since the database is snapshotted at the crash instant).
+/// Where crash tests put their data homes: tmpfs when there is one (SQLite's fsyncs are then cheap; the
+/// crash model does not rely on them, since the database is snapshotted at the crash instant).
+let crashTestBase =
+    FileManager.default.fileExists(atPath: "/dev/shm")
+    ? "/dev/shm" : String(NSTemporaryDirectory().reversed().drop { $0 == "/" }.reversed())
+
+/// A fresh data home for a crash test.
 func crashTestHome() throws -> DataHome {
-    let base = FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory()
-    let path = base + "/hearings-crash-\(UUID().uuidString)"
+    let path = crashTestBase + "/hearings-crash-\(UUID().uuidString)"
     try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     return DataHome(path: path)
 }
@@ -35,12 +39,23 @@ struct CrashWorkload: Sendable {
     let runs: [IngestOptions]
     let folder: String
 
-    /// Copies the input documents into a fresh folder.
+    /// Copies the input documents into a folder of this test process (`hearings-crash-workload-PID`,
+    /// next to the crash homes), removing those of test processes that are gone.
     static func make() throws -> CrashWorkload {
-        let folder = try crashTestHome().path
+        let base = crashTestBase
+        let manager = FileManager.default
+        for name in (try? manager.contentsOfDirectory(atPath: base)) ?? []
+        where name.hasPrefix("hearings-crash-workload-") {
+            if let pid = Int32(name.dropFirst("hearings-crash-workload-".count)), kill(pid, 0) != 0,
+                errno == ESRCH
+            {
+                try? manager.removeItem(atPath: base + "/" + name)
+            }
+        }
+        let folder = base + "/hearings-crash-workload-\(getpid())"
+        try? manager.removeItem(atPath: folder)
         let day1 = sampleFolder(day: 1)
         let day2 = sampleFolder(day: 2)
-        let manager = FileManager.default
         let houseDay1 = Set(try manager.contentsOfDirectory(atPath: day1 + "/house"))
         let houseDay2 = try manager.contentsOfDirectory(atPath: day2 + "/house").sorted()
         var changed: [String] = []
