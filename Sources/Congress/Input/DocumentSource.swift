@@ -20,7 +20,8 @@ public struct Candidate: Sendable {
 public struct SourceContents: Sendable {
     /// Every committee-meeting detail document, in a deterministic order (by path).
     public var candidates: [Candidate] = []
-    /// Committees from committee list responses (`{"committees": [...]}`).
+    /// Committees from committee list responses (`{"committees": [...]}`) and committee details
+    /// (`{"committee": {...}}`).
     public var committees: [CommitteeListItem] = []
     /// Committee entries that could not be read, and files that were not JSON at all.
     public var problems: [CongressDecodingError] = []
@@ -31,7 +32,8 @@ public struct SourceContents: Sendable {
 /// Reads a folder of Congress.gov API JSON documents (`dir:PATH` and the bundled sample).
 ///
 /// Every `*.json` file under the folder, recursively, in path order: a top-level `committeeMeeting`
-/// object is a candidate meeting; a top-level `committees` array is committee reference data; other
+/// object is a candidate meeting; a top-level `committees` array (a committee list) or `committee`
+/// object (a committee detail, see ``CommitteeListItem/init(_:)``) is committee reference data; other
 /// JSON documents are counted and ignored. A file that cannot be read or parsed becomes a candidate
 /// whose error names the file.
 public enum DocumentSource {
@@ -113,6 +115,17 @@ public enum DocumentSource {
                 let response = try CommitteeListResponse.decode(from: data, source: origin)
                 contents.committees += response.committees
                 contents.problems += response.invalidItems
+            } catch let error as CongressDecodingError {
+                contents.problems.append(error)
+            } catch {
+                contents.problems.append(
+                    CongressDecodingError(eventId: nil, source: origin, field: "", problem: "\(error)"))
+            }
+        } else if object["committee"] != nil {
+            // A committee detail, as the live source fetches for a committee the database lacks.
+            do {
+                contents.committees.append(
+                    CommitteeListItem(try CommitteeDetailResponse.decode(from: data, source: origin)))
             } catch let error as CongressDecodingError {
                 contents.problems.append(error)
             } catch {
