@@ -21,6 +21,7 @@ list page add `@OFFSET` (`committee-meeting/119/house@60`). KIND is one of:
   truncate   every answer is a 200 whose JSON body is cut in half
   html       every answer is a 200 `text/html` page
   huge       every answer is a 200 JSON body of ARG bytes (default 8 MiB)
+  hugestream the same without Content-Length, streamed until the connection closes
   404        every answer is a 404
 The window edge: `fromDateTime` and `toDateTime` are inclusive; a malformed one is a 400.
 
@@ -240,6 +241,23 @@ class Handler(BaseHTTPRequestHandler):
                 return self.error(404, "not found")
             if kind == "html":
                 self.send(200, b"<html><body>maintenance</body></html>", content_type="text/html")
+                return 200
+            if kind == "hugestream":
+                # No Content-Length: the body ends when the connection closes, so only counting what
+                # arrives can stop it.
+                size = int(argument or 8 << 20)
+                self.close_connection = True
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Connection", "close")
+                self.end_headers()
+                try:
+                    self.wfile.write(b'{"padding": "')
+                    for _ in range(size // 65536):
+                        self.wfile.write(b"x" * 65536)
+                    self.wfile.write(b'"}')
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
                 return 200
             if kind == "huge":
                 size = int(argument or 8 << 20)
