@@ -196,8 +196,9 @@ struct APISourceTests {
         }
         let lostCommittee = try #require(users.keys.sorted().first { !$0.hasSuffix("00") })
         let path = { (id: String) in "committee-meeting/119/house/\(id)" }
+        // Pages of 100: the stub echoes the key in every `pagination.next`, as a careless server might.
         let stub = try CongressStub([
-            "--key", key,
+            "--key", key, "--page-size", "100",
             "--fault", "slowonce:\(path(slow)):3", "--fault", "resetonce:\(path(reset))",
             "--fault", "truncate:\(path(truncated))", "--fault", "404:\(path(missing))",
             "--fault", "html:\(path(html))", "--fault", "404:committee/house/\(lostCommittee)",

@@ -68,10 +68,10 @@ public final class URLSessionTransport: HTTPTransport {
         for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
         let task = session.dataTask(with: request)
         let delegate = self.delegate
-        let watchdog = Task {
-            try await Task.sleep(nanoseconds: UInt64(max(0.001, timeout) * 1_000_000_000))
-            delegate.fail(task, with: .timedOut)
-        }
+        // A Dispatch timer, not a task: it must fire even when every thread of the cooperative pool is
+        // busy. Firing after the transfer ended does nothing.
+        let watchdog = DispatchWorkItem { delegate.fail(task, with: .timedOut) }
+        DispatchQueue.global().asyncAfter(deadline: .now() + max(0.001, timeout), execute: watchdog)
         defer { watchdog.cancel() }
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
