@@ -199,7 +199,7 @@ struct APISourceTests {
         // Pages of 100: the stub echoes the key in every `pagination.next`, as a careless server might.
         let stub = try CongressStub([
             "--key", key, "--page-size", "100",
-            "--fault", "slowonce:\(path(slow)):3", "--fault", "resetonce:\(path(reset))",
+            "--fault", "slowonce:\(path(slow)):5", "--fault", "resetonce:\(path(reset))",
             "--fault", "truncate:\(path(truncated))", "--fault", "404:\(path(missing))",
             "--fault", "html:\(path(html))", "--fault", "404:committee/house/\(lostCommittee)",
         ])
@@ -210,7 +210,7 @@ struct APISourceTests {
                 "ingest", "--home", home.path, "--source", "api", "--lookback-days", "400", "--no-snapshot",
                 "--format", "json",
             ],
-            environment: environment(stub, extra: ["CONGRESS_API_TIMEOUT": "1"]))
+            environment: environment(stub, extra: ["CONGRESS_API_TIMEOUT": "2"]))
         #expect(run.status == 3, "some requests failed: \(run.stderr)")
         let metrics = try run.json()
         let errors = try #require(metrics["errors"] as? [String])

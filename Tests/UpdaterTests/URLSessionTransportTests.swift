@@ -60,13 +60,16 @@ struct URLSessionTransportTests {
         // elapsed time: with tests running in parallel, resuming this task may itself wait.)
         #expect(error?.reason == .timedOut)
         let retrying = try client(stub) {
-            $0.requestTimeout = 0.5
-            $0.retry = RetryPolicy(maximumAttempts: 3, baseDelay: 0.05, maximumDelay: 0.1)
+            $0.requestTimeout = 1
+            $0.retry = RetryPolicy(maximumAttempts: 4, baseDelay: 0.05, maximumDelay: 0.1)
         }
         _ = try await retrying.getJSON("committee-meeting/119/house/117818")
         let attempts = try stub.requests().filter {
             $0["path"] as? String == "committee-meeting/119/house/117818"
         }
-        #expect(attempts.count == 2, "one timed out, one answered: \(attempts)")
+        // The first attempt met the slow answer and timed out; a later one was answered (on a loaded
+        // machine an ordinary answer may take longer than the timeout too, hence not exactly two).
+        #expect(attempts.first?["status"] as? String == "slow")
+        #expect(attempts.count >= 2 && attempts.last?["status"] as? Int == 200, "\(attempts)")
     }
 }
