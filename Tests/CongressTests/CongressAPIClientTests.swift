@@ -117,6 +117,33 @@ final class EventLog: @unchecked Sendable {
         #expect(parameters.map(\.1) == ["2025-09-25T06:00:00Z", "2025-10-02T06:00:00Z"])
     }
 
+    @Test func aCommitteeDetailBecomesAListEntry() throws {
+        // The OpenAPI CommitteeDetail: no name or chamber of its own.
+        let json = """
+            {"committee": {"history": [
+                {"endDate": "2023-01-03T05:00:00Z", "libraryOfCongressName": "Old Name", "officialName": "Old"},
+                {"libraryOfCongressName": "Interior, Environment, and Related Agencies Subcommittee",
+                 "officialName": "Subcommittee on Interior, Environment, and Related Agencies"}],
+              "isCurrent": true, "systemCode": "hsap06", "type": "Subcommittee",
+              "parent": {"name": "Appropriations Committee", "systemCode": "hsap00"},
+              "updateDate": "2025-10-01T20:06:23Z"},
+             "request": {"chamber": "house", "committeeCode": "hsap06", "format": "json"}}
+            """
+        let item = CommitteeListItem(try CommitteeDetailResponse.decode(from: Data(json.utf8), source: "t"))
+        #expect(item.name == "Interior, Environment, and Related Agencies Subcommittee")
+        #expect(item.chamber == "house")
+        #expect(item.url == "https://api.congress.gov/v3/committee/house/hsap06?format=json")
+        let mapped = try MappedCommittee(item, congress: 119)
+        #expect(mapped.chamber == "House")
+        #expect(mapped.type == "Subcommittee")
+        #expect(mapped.parentSystemCode == "hsap00")
+        // Without a request echo the chamber comes from the code.
+        let bare = CommitteeListItem(
+            CommitteeDetailResponse(committee: CommitteeDetail(systemCode: "jslc00", type: "Joint")))
+        #expect(bare.chamber == "Joint")
+        #expect(bare.name == nil)
+    }
+
     @Test func theRateLimiterAllowsAtMostTheLimitInAnyWindow() async throws {
         let time = VirtualTime()
         let limiter = RateLimiter(limit: 3, window: 10, timing: time.timing)
