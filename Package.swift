@@ -36,7 +36,11 @@ let package = Package(
         ),
         .target(
             name: "Store",
-            dependencies: ["Journal", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: [
+                "Journal", .product(name: "GRDB", package: "GRDB.swift"),
+                // SQLite's C API, for binding the one-row statements replay runs per mutation.
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ]
         ),
         .target(
             name: "Congress",

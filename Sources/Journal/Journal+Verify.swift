@@ -92,6 +92,74 @@ extension Journal {
     }
 }
 
+extension Journal {
+    /// Checks the records from the one holding `position` to the journal's end as `verify` checks every
+    /// record: the chain link from the record before (or the segment's metadata), header checks,
+    /// contiguous positions, LZ4 frames and content checksums, and each line's position. Costs what
+    /// those records cost to read (the end of a run: the run's own records), not the journal's length.
+    ///
+    /// - Returns: the problems found, empty when the records are sound; a range past the end is sound.
+    public func verifyRecords(from position: UInt64) -> [String] {
+        do {
+            guard position >= 1, position < nextPosition else { return [] }
+            guard let first = try index.locate(position: position) else {
+                return ["the index has no record for position \(position)"]
+            }
+            guard var segmentIndex = segments.firstIndex(of: first.segment) else {
+                return ["segment \(RecordFormat.segmentName(firstPosition: first.segment)) is missing"]
+            }
+            // The hash the first record (or its segment's metadata) must link to.
+            var state: ScanState
+            var offset = first.offset
+            if first.offset <= UInt64(RecordFormat.segmentMetadataLength) {
+                offset = 0
+                state = ScanState(nextPosition: first.segment, lastHash: .zero)
+                if first.segment > 1 {
+                    guard let previous = try index.locate(position: first.segment - 1) else {
+                        return ["the index has no record for position \(first.segment - 1)"]
+                    }
+                    state.lastHash = try recordHash(previous)
+                }
+            } else {
+                guard let previous = try index.locate(position: first.firstPosition - 1) else {
+                    return ["the index has no record for position \(first.firstPosition - 1)"]
+                }
+                state = ScanState(nextPosition: first.firstPosition, lastHash: try recordHash(previous))
+            }
+            while segmentIndex < segments.count {
+                let segment = segments[segmentIndex]
+                _ = try scanSegment(segment, from: offset, state: &state, isLast: false) {
+                    header, offset, payload throws(JournalError) in
+                    try checkLines(payload, from: header.firstPosition, segment: segment, offset: offset)
+                }
+                segmentIndex += 1
+                offset = 0
+            }
+            if state.nextPosition != nextPosition {
+                return [
+                    "the records end at position \(state.nextPosition - 1), the journal at \(nextPosition - 1)"
+                ]
+            }
+            return []
+        } catch {
+            return [String(describing: error)]
+        }
+    }
+
+    /// The SHA-256 of the record at `location` (the link the next record names).
+    private func recordHash(_ location: RecordLocation) throws(JournalError) -> SHA256Digest {
+        let file = try configuration.fileSystem.openFile(path(ofSegment: location.segment), writable: false)
+        defer { try? file.close() }
+        let bytes = try file.read(at: location.offset, count: Int(location.length))
+        guard bytes.count == Int(location.length) else {
+            throw JournalError(
+                .corrupt, "the record is incomplete",
+                segment: RecordFormat.segmentName(firstPosition: location.segment), offset: location.offset)
+        }
+        return SHA256Digest.of(bytes)
+    }
+}
+
 /// Checks that each line of a decoded record starts with its own position.
 private func checkLines(_ payload: [UInt8], from first: UInt64, segment: UInt64, offset: UInt64)
     throws(JournalError)

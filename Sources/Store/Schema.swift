@@ -12,6 +12,10 @@ public struct TableSchema: Hashable, Sendable {
     public let naturalKey: [String]
     /// `columns` sorted bytewise by UTF-8: the order the state checksum encodes them in.
     public let columnsInChecksumOrder: [String]
+    /// The columns outside the primary key, in declaration order.
+    let nonKeyColumns: [String]
+    /// The statements that read and write one row, built once: they run once per mutation.
+    let sql: RowStatements
 
     /// A table's description.
     public init(name: String, columns: [String], primaryKey: [String], naturalKey: [String]) {
@@ -20,6 +24,36 @@ public struct TableSchema: Hashable, Sendable {
         self.primaryKey = primaryKey
         self.naturalKey = naturalKey
         columnsInChecksumOrder = sortedByUTF8(columns)
+        nonKeyColumns = columns.filter { !primaryKey.contains($0) }
+        sql = RowStatements(
+            name: name, columns: columns, primaryKey: primaryKey, nonKeyColumns: nonKeyColumns)
+    }
+}
+
+/// The SQL of a table's one-row statements. Updates and deletes are guarded by the row's before-image
+/// (`column IS ?` for every column outside the key), so one statement both checks and applies a
+/// mutation: it changes no row when the database does not hold the expected row.
+struct RowStatements: Hashable, Sendable {
+    /// `SELECT` every column of the row with the given key (key columns bound in order).
+    let select: String
+    /// `INSERT` every column (bound in declaration order).
+    let insert: String
+    /// `UPDATE` every column (after-image in declaration order), where the key and every other column
+    /// hold the before-image (key, then the before-image of the non-key columns).
+    let guardedUpdate: String
+    /// `DELETE` the row whose key and every other column hold the before-image.
+    let guardedDelete: String
+
+    init(name: String, columns: [String], primaryKey: [String], nonKeyColumns: [String]) {
+        let key = primaryKey.map { "\($0) = ?" }.joined(separator: " AND ")
+        let guarded = ([key] + nonKeyColumns.map { "\($0) IS ?" }).joined(separator: " AND ")
+        select = "SELECT \(columns.joined(separator: ", ")) FROM \(name) WHERE \(key)"
+        insert =
+            "INSERT INTO \(name) (\(columns.joined(separator: ", "))) VALUES ("
+            + Array(repeating: "?", count: columns.count).joined(separator: ", ") + ")"
+        guardedUpdate =
+            "UPDATE \(name) SET \(columns.map { "\($0) = ?" }.joined(separator: ", ")) WHERE \(guarded)"
+        guardedDelete = "DELETE FROM \(name) WHERE \(guarded)"
     }
 }
 

@@ -113,6 +113,32 @@ public enum AuditBenchmark {
         report("audit of \(samples) random batches: \(randomTimings)")
         report(
             "audit of the 20 largest batches (up to \(result.largestMutations) mutations): \(largestTimings)")
+
+        // `hearings log`: the newest runs through the index, against one read of the whole journal.
+        for limit in [1, 20] {
+            var timings = Timings()
+            for _ in 0..<20 {
+                let start = (wall: now(), cpu: cpuNow())
+                let journal = try Journal.open(configuration, mode: .readOnly)
+                let log = try JournalLog.read(journal, limit: limit)
+                try journal.close()
+                timings.wall.append((now() - start.wall) * 1000)
+                timings.cpu.append((cpuNow() - start.cpu) * 1000)
+                guard log.runs.count == limit, log.totalRuns == generator.runs else {
+                    throw UpdaterError(
+                        .failure, "benchmark: the log lists \(log.runs.count) of \(log.totalRuns) runs")
+                }
+            }
+            report("log --limit \(limit) through the index (20 times): \(timings)")
+        }
+        var scanTimings = Timings()
+        let start = (wall: now(), cpu: cpuNow())
+        let journal = try Journal.open(configuration, mode: .readOnly)
+        _ = try JournalLog.read(journal, limit: 20, scan: true)
+        try journal.close()
+        scanTimings.wall.append((now() - start.wall) * 1000)
+        scanTimings.cpu.append((cpuNow() - start.cpu) * 1000)
+        report("log --limit 20 --scan (whole journal, once): \(scanTimings)")
         return result
     }
 
@@ -132,92 +158,6 @@ public enum AuditBenchmark {
         let sorted = values.sorted()
         guard !sorted.isEmpty else { return 0 }
         return sorted[min(sorted.count - 1, Int(Double(sorted.count) * fraction))]
-    }
-}
-
-extension AuditBenchmark {
-    /// `intent` encoded exactly as `JournalEvent(type:fields:)` encodes it (sorted keys, absent optionals
-    /// left out, slashes unescaped), several times faster: with `JSONEncoder`, building a journal of a
-    /// million events would take a quarter of an hour. A test checks that both encodings agree.
-    static func encode(_ intent: BatchIntent) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(256 + intent.mutations.count * 600)
-        out += Array("{\"batch_id\":\(intent.batchID),\"checksum_after\":".utf8)
-        appendString(intent.checksumAfter, to: &out)
-        out += Array(",\"checksum_before\":".utf8)
-        appendString(intent.checksumBefore, to: &out)
-        if let compensates = intent.compensates { out += Array(",\"compensates\":\(compensates)".utf8) }
-        out += Array(",\"items\":[".utf8)
-        for (index, item) in intent.items.enumerated() {
-            if index > 0 { out.append(UInt8(ascii: ",")) }
-            appendString(item, to: &out)
-        }
-        out += Array("],\"kind\":\"\(intent.kind.rawValue)\",\"mutations\":[".utf8)
-        for (index, mutation) in intent.mutations.enumerated() {
-            out += Array((index > 0 ? ",{" : "{").utf8)
-            var separator = ""
-            if let after = mutation.after {
-                out += Array("\"after\":".utf8)
-                appendImage(after, to: &out)
-                separator = ","
-            }
-            if let before = mutation.before {
-                out += Array("\(separator)\"before\":".utf8)
-                appendImage(before, to: &out)
-                separator = ","
-            }
-            out += Array("\(separator)\"key\":".utf8)
-            appendImage(mutation.key, to: &out)
-            out += Array(",\"kind\":\"\(mutation.kind.rawValue)\",\"table\":".utf8)
-            appendString(mutation.table, to: &out)
-            out.append(UInt8(ascii: "}"))
-        }
-        out.append(UInt8(ascii: "]"))
-        if let reason = intent.reason {
-            out += Array(",\"reason\":".utf8)
-            appendString(reason, to: &out)
-        }
-        out += Array(",\"run_id\":\(intent.runID)}".utf8)
-        return out
-    }
-
-    private static func appendImage(_ image: RowImage, to out: inout [UInt8]) {
-        out.append(UInt8(ascii: "{"))
-        let names = image.columns.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
-        for (index, column) in names.enumerated() {
-            if index > 0 { out.append(UInt8(ascii: ",")) }
-            appendString(column, to: &out)
-            out.append(UInt8(ascii: ":"))
-            switch image[column] {
-            case .null: out += Array("null".utf8)
-            case .integer(let value): out += Array(String(value).utf8)
-            case .text(let text): appendString(text, to: &out)
-            case .real, .blob:
-                // The generator writes neither; they take the Codable path, as in the journal.
-                out += (try? JSONEncoder().encode(image[column])).map { Array($0) } ?? Array("null".utf8)
-            }
-        }
-        out.append(UInt8(ascii: "}"))
-    }
-
-    private static func appendString(_ text: String, to out: inout [UInt8]) {
-        let backslash = UInt8(ascii: "\\")
-        out.append(UInt8(ascii: "\""))
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""), backslash: out += [backslash, byte]
-            case 0x0a: out += [backslash, UInt8(ascii: "n")]
-            case 0x0d: out += [backslash, UInt8(ascii: "r")]
-            case 0x09: out += [backslash, UInt8(ascii: "t")]
-            case 0x08: out += [backslash, UInt8(ascii: "b")]
-            case 0x0c: out += [backslash, UInt8(ascii: "f")]
-            case 0..<0x20:
-                let hex = Array("0123456789abcdef".utf8)
-                out += Array("\\u00".utf8) + [hex[Int(byte >> 4)], hex[Int(byte & 0xf)]]
-            default: out.append(byte)
-            }
-        }
-        out.append(UInt8(ascii: "\""))
     }
 }
 
@@ -280,7 +220,8 @@ private struct Generator {
             journal,
             [
                 try JournalEvent(
-                    type: EventType.runStarted, fields: started, keys: ["run:\(runID)", "source:api"])
+                    type: EventType.runStarted, fields: started,
+                    keys: [JournalEvent.runKey(runID), JournalEvent.runsKey, "source:api"])
             ])
         if runs == 1 {
             // A first run loads a backlog, as `ingest` of a new data home does: the committees, then
@@ -333,7 +274,12 @@ private struct Generator {
             runID: runID, command: "revert", source: nil, congress: nil, lookbackDays: nil, batchSize: nil,
             atomic: false)
         try append(
-            journal, [try JournalEvent(type: EventType.runStarted, fields: started, keys: ["run:\(runID)"])])
+            journal,
+            [
+                try JournalEvent(
+                    type: EventType.runStarted, fields: started,
+                    keys: [JournalEvent.runKey(runID), JournalEvent.runsKey])
+            ])
         try appendBatch(
             runID: runID, mutations: mutations.inverse, compensates: target, to: journal)
         recent.removeAll { $0.0 == target }
@@ -385,7 +331,7 @@ private struct Generator {
         try append(
             journal,
             rejections + [
-                JournalEvent(type: EventType.batchIntent, body: AuditBenchmark.encode(intent), keys: keys)
+                JournalEvent(type: EventType.batchIntent, body: intent.journalBody(), keys: keys)
             ])
         let failed = compensates == nil && random.chance(2)
         let outcome = BatchOutcome(

@@ -45,6 +45,8 @@ struct EventLineReader {
         var reason: String?
         var itemCount = 0
         var mutationCount = 0
+        /// An intent's `checksum_after`.
+        var checksumAfter: String?
     }
 
     /// The head of an event line; with `typeOnly`, stops after the envelope's `type` (the journal writes
@@ -67,6 +69,7 @@ struct EventLineReader {
                 case "kind": head.kind = try reader.optionalString()
                 case "compensates": head.compensates = try reader.optionalInteger()
                 case "reason": head.reason = try reader.optionalString()
+                case "checksum_after": head.checksumAfter = try reader.optionalString()
                 case "items": head.itemCount = try reader.countElements()
                 case "mutations": head.mutationCount = try reader.countElements()
                 default: try reader.skipValue()
@@ -111,12 +114,13 @@ struct EventLineReader {
 
     /// A `run_finished` line: the run, its status and the counts `log` shows from its metrics.
     static func runFinished(_ line: [UInt8]) throws -> (
-        runID: Int64, status: String, counts: JournalLog.Counts?
+        runID: Int64, status: String, counts: JournalLog.Counts?, alerts: [RunAlert]
     ) {
         try with(line) { reader in
             var runID: Int64?
             var status = ""
             var counts: JournalLog.Counts?
+            var alerts: [RunAlert] = []
             try reader.members { name, reader in
                 switch name {
                 case "run_id": runID = try reader.integer()
@@ -132,6 +136,7 @@ struct EventLineReader {
                         case "hearings_unchanged": found.hearingsUnchanged = try reader.count()
                         case "mutations": found.mutations = try reader.count()
                         case "error_count": found.errorCount = try reader.count()
+                        case "alerts": alerts = try reader.alerts()
                         default: try reader.skipValue()
                         }
                         return true
@@ -142,8 +147,30 @@ struct EventLineReader {
                 return true
             }
             guard let runID else { throw reader.failure("a run_finished event misses run_id") }
-            return (runID, status, counts)
+            return (runID, status, counts, alerts)
         }
+    }
+
+    /// A metrics document's `alerts`: `[{name, value, threshold, message, critical}]` (null: none).
+    private mutating func alerts() throws -> [RunAlert] {
+        if try skipNull() { return [] }
+        var alerts: [RunAlert] = []
+        try elements { reader in
+            var alert = RunAlert(name: "", value: 0, threshold: 0, message: "")
+            try reader.members { name, reader in
+                switch name {
+                case "name": alert.name = try reader.string()
+                case "value": alert.value = try reader.double()
+                case "threshold": alert.threshold = try reader.double()
+                case "message": alert.message = try reader.string()
+                case "critical": alert.critical = try reader.boolean()
+                default: try reader.skipValue()
+                }
+                return true
+            }
+            alerts.append(alert)
+        }
+        return alerts
     }
 
     /// A `batch_outcome` line (the same result as `JSONDecoder` gives, without its cost per call).

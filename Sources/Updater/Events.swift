@@ -1,3 +1,4 @@
+import Foundation
 import Journal
 import Store
 
@@ -16,6 +17,7 @@ public enum EventType {
     public static let recovery = "recovery"
     public static let snapshot = "snapshot"
     public static let genesis = "genesis"
+    public static let anomaly = "anomaly"
 }
 
 /// `run_started`: a writing command began.
@@ -126,6 +128,24 @@ public struct RunFinished: Codable, Sendable {
     }
 }
 
+/// `anomaly`: a run raised a critical anomaly and is being undone (`--on-anomaly revert`). Durable
+/// before the first compensation, so that recovery can finish the reversal if the process dies in it.
+public struct RunAnomaly: Codable, Sendable, Equatable {
+    public var runID: Int64
+    /// `revert`: the run's batches are compensated, newest first.
+    public var action: String
+    /// The batches the run committed, in commit order: the ones to undo.
+    public var batchIDs: [Int64]
+    /// The run's alerts (the critical ones and the rest), as its metrics hold them.
+    public var alerts: [RunAlert]
+
+    enum CodingKeys: String, CodingKey {
+        case runID = "run_id"
+        case batchIDs = "batch_ids"
+        case action, alerts
+    }
+}
+
 /// `recovery`: what recovery found and did (written only when it changed something).
 public struct RecoveryEvent: Codable, Sendable, Equatable {
     public var runID: Int64
@@ -152,6 +172,8 @@ struct EventEnvelope: Decodable {
 
 extension JournalEvent {
     static func runKey(_ run: Int64) -> String { "run:\(run)" }
+    /// The key every `run_started` carries: its positions are the journal's run ids (`hearings log`).
+    static let runsKey = "runs"
     static func batchKey(_ batch: Int64) -> String { "batch:\(batch)" }
     static func rowKey(table: String, key: RowImage) -> String {
         "row:\(table):"
@@ -198,5 +220,103 @@ extension BatchIntent {
         let node = try FastJSON.parse(entry.line)
         guard case .string(EventType.batchIntent)? = node["type"] else { return nil }
         return try BatchIntent(node: node)
+    }
+}
+
+extension BatchIntent {
+    /// The intent's journal body: exactly the bytes `JournalEvent(type:fields:)` writes through
+    /// `JSONEncoder` (sorted keys, absent optionals left out, slashes unescaped), several times faster.
+    ///
+    /// Why by hand: every batch encodes each mutation's before- and after-image, and through `Codable`
+    /// that was about a third of a batch's time (and most of what the journal costs an ingest). Reals
+    /// and blobs, rare in rows, still go through `JSONEncoder`. A test checks both encodings agree on
+    /// real intents and on text with every kind of character JSON escapes.
+    func journalBody() -> [UInt8] {
+        let intent = self
+        var out: [UInt8] = []
+        out.reserveCapacity(256 + intent.mutations.count * 600)
+        out += Array("{\"batch_id\":\(intent.batchID),\"checksum_after\":".utf8)
+        Self.appendString(intent.checksumAfter, to: &out)
+        out += Array(",\"checksum_before\":".utf8)
+        Self.appendString(intent.checksumBefore, to: &out)
+        if let compensates = intent.compensates { out += Array(",\"compensates\":\(compensates)".utf8) }
+        out += Array(",\"items\":[".utf8)
+        for (index, item) in intent.items.enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            Self.appendString(item, to: &out)
+        }
+        out += Array("],\"kind\":\"\(intent.kind.rawValue)\",\"mutations\":[".utf8)
+        for (index, mutation) in intent.mutations.enumerated() {
+            out += Array((index > 0 ? ",{" : "{").utf8)
+            var separator = ""
+            if let after = mutation.after {
+                out += Array("\"after\":".utf8)
+                Self.appendImage(after, to: &out)
+                separator = ","
+            }
+            if let before = mutation.before {
+                out += Array("\(separator)\"before\":".utf8)
+                Self.appendImage(before, to: &out)
+                separator = ","
+            }
+            out += Array("\(separator)\"key\":".utf8)
+            Self.appendImage(mutation.key, to: &out)
+            out += Array(",\"kind\":\"\(mutation.kind.rawValue)\",\"table\":".utf8)
+            Self.appendString(mutation.table, to: &out)
+            out.append(UInt8(ascii: "}"))
+        }
+        out.append(UInt8(ascii: "]"))
+        if let reason = intent.reason {
+            out += Array(",\"reason\":".utf8)
+            Self.appendString(reason, to: &out)
+        }
+        out += Array(",\"run_id\":\(intent.runID)}".utf8)
+        return out
+    }
+
+    /// Configured as the journal's encoder (`JournalEvent(type:fields:)`).
+    private static let valueEncoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+
+    private static func appendImage(_ image: RowImage, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "{"))
+        let names = image.columns.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        for (index, column) in names.enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            appendString(column, to: &out)
+            out.append(UInt8(ascii: ":"))
+            switch image[column] {
+            case .null: out += Array("null".utf8)
+            case .integer(let value): out += Array(String(value).utf8)
+            case .text(let text): appendString(text, to: &out)
+            case .real, .blob:
+                // Rare in rows: the encoder's own output, so the bytes stay exactly the same.
+                out += (try? Self.valueEncoder.encode(image[column])).map { Array($0) } ?? Array("null".utf8)
+            }
+        }
+        out.append(UInt8(ascii: "}"))
+    }
+
+    private static func appendString(_ text: String, to out: inout [UInt8]) {
+        let backslash = UInt8(ascii: "\\")
+        out.append(UInt8(ascii: "\""))
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""), backslash: out += [backslash, byte]
+            case 0x0a: out += [backslash, UInt8(ascii: "n")]
+            case 0x0d: out += [backslash, UInt8(ascii: "r")]
+            case 0x09: out += [backslash, UInt8(ascii: "t")]
+            case 0x08: out += [backslash, UInt8(ascii: "b")]
+            case 0x0c: out += [backslash, UInt8(ascii: "f")]
+            case 0..<0x20:
+                let hex = Array("0123456789abcdef".utf8)
+                out += Array("\\u00".utf8) + [hex[Int(byte >> 4)], hex[Int(byte & 0xf)]]
+            default: out.append(byte)
+            }
+        }
+        out.append(UInt8(ascii: "\""))
     }
 }

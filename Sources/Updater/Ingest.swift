@@ -57,6 +57,8 @@ public struct IngestOptions: Sendable {
     public static let defaultAPICongress = 119
     /// The look-back window of the live source when none is given, in days.
     public static let defaultAPILookbackDays = 7
+    /// Run-health thresholds and what a critical anomaly does (`Session+RunHealth.swift`).
+    public var health = HealthPolicy()
 
     /// The defaults: the sample's next day, no filters, batches of 50, not atomic.
     public init() {}
@@ -77,7 +79,8 @@ public enum IngestProgress: Sendable {
     /// An atomic run undid one of its batches; `batch` is the compensation (its `compensates` names
     /// the batch undone).
     case compensated(runID: Int64, batch: IngestMetrics.Batch)
-    /// The run is journaled as finished with `status` (`ok`, `partial` or `aborted`).
+    /// The run is journaled as finished with `status` (`ok`, `partial`, `aborted`, or `reverted` when
+    /// a critical anomaly undid it).
     case finished(runID: Int64, status: String)
 }
 
@@ -131,59 +134,45 @@ extension Session {
             progress(.rejected(runID: runID, issue: issue))
         }
 
-        // Meetings: decode errors, filters, duplicates, validation, mapping.
+        // Meetings, first pass: each document's summary only (decode errors, filters, duplicates,
+        // order). A meeting is read in full, validated and mapped when its batch starts (the second
+        // pass, below), so memory holds one batch of documents however large the run.
         let now = Date()
-        // Only what the batches need is kept (the mapped rows, the sort key, the origin): the decoded
-        // documents are let go one by one as they are mapped, so the two are never all in memory at once.
-        var valid: [ValidMeeting] = []
+        var valid: [PlannedMeeting] = []
         var seen: [String: Int] = [:]
-        let released = Result<CommitteeMeeting, CongressDecodingError>.failure(
-            CongressDecodingError(eventId: nil, source: nil, field: "", problem: ""))
-        for index in contents.candidates.indices {
-            let candidate = contents.candidates[index]
-            contents.candidates[index].meeting = released
-            let meeting: CommitteeMeeting
-            switch candidate.meeting {
+        for candidate in contents.candidates {
+            let summary: MeetingSummary
+            switch candidate.summary {
             case .failure(let error):
                 note(candidate.item, error.field.isEmpty ? "(document)" : error.field, error.problem)
                 continue
-            case .success(let decoded): meeting = decoded
+            case .success(let found): summary = found
             }
-            if let congress = congressFilter, meeting.congress != congress { continue }
+            if let congress = congressFilter, summary.congress != congress { continue }
             // The live source's window was applied by the API (by the list's update dates); a detail
             // updated since the list was read is still this run's.
-            if source != .api, let days = options.lookbackDays, let updated = meeting.updateDate?.date,
+            if source != .api, let days = options.lookbackDays, let updated = summary.updateDate?.date,
                 updated < now.addingTimeInterval(-Double(days) * 86_400)
             {
                 continue
             }
             metrics.hearingsChecked += 1
-            let problems = MeetingValidator.problems(of: meeting)
-            if !problems.isEmpty {
-                for problem in problems { note(meeting.eventId, problem.field, problem.problem) }
-                continue
-            }
-            let mapped: MappedMeeting
-            do {
-                mapped = try MappedMeeting(meeting)
-            } catch let error as MappingError {
-                for issue in error.issues { note(meeting.eventId, issue.field, issue.problem) }
-                continue
-            }
-            if let earlier = seen[meeting.eventId] {
-                // The same meeting twice in one run: keep the later version (then the earlier file).
+            let planned = PlannedMeeting(summary, candidate)
+            if let earlier = seen[summary.eventId] {
+                // The same meeting twice in one run: keep the later version (then the earlier file). The
+                // version kept is validated with its batch; if it fails, the meeting is rejected.
                 let kept = valid[earlier]
-                let newer = (meeting.updateDate?.date ?? .distantPast) > kept.updated
+                let newer = planned.updated > kept.updated
                 let loser = newer ? kept.origin : candidate.origin
                 note(
-                    meeting.eventId, "eventId",
+                    summary.eventId, "eventId",
                     "duplicate event id in this run: \(loser) ignored, "
                         + "\(newer ? candidate.origin : kept.origin) kept (the later updateDate)")
-                if newer { valid[earlier] = ValidMeeting(meeting, mapped, origin: candidate.origin) }
+                if newer { valid[earlier] = planned }
                 continue
             }
-            seen[meeting.eventId] = valid.count
-            valid.append(ValidMeeting(meeting, mapped, origin: candidate.origin))
+            seen[summary.eventId] = valid.count
+            valid.append(planned)
         }
         contents.candidates = []
         seen = [:]
@@ -235,7 +224,36 @@ extension Session {
         // Meetings, in batches.
         for (number, start) in stride(from: 0, to: valid.count, by: batchSize).enumerated() {
             if options.atomic && failedBatch { break }
-            let batch = valid[start..<min(valid.count, start + batchSize)]
+            // The second pass: this batch's meetings read in full, validated and mapped; a meeting that
+            // fails is rejected here and its rejection travels with this batch.
+            var batch: [(eventID: String, mapped: MappedMeeting)] = []
+            for planned in valid[start..<min(valid.count, start + batchSize)] {
+                let meeting: CommitteeMeeting
+                switch planned.candidate.load() {
+                case .failure(let error):
+                    note(
+                        error.eventId ?? planned.eventID, error.field.isEmpty ? "(document)" : error.field,
+                        error.problem)
+                    continue
+                case .success(let loaded): meeting = loaded
+                }
+                guard meeting.eventId == planned.eventID else {
+                    note(
+                        planned.eventID, "eventId",
+                        "\(planned.origin) changed during the run: it now holds meeting \(meeting.eventId)")
+                    continue
+                }
+                let problems = MeetingValidator.problems(of: meeting)
+                if !problems.isEmpty {
+                    for problem in problems { note(meeting.eventId, problem.field, problem.problem) }
+                    continue
+                }
+                do {
+                    batch.append((meeting.eventId, try MappedMeeting(meeting)))
+                } catch let error as MappingError {
+                    for issue in error.issues { note(meeting.eventId, issue.field, issue.problem) }
+                }
+            }
             // commitBatch gives the batch this id; the fault seam names batches by it.
             let batchID = nextBatchID
             let timestamp = self.timestamp()
@@ -343,6 +361,7 @@ extension Session {
             metrics.hearingsUpdated = 0
             metrics.committeesUpdated = 0
             metrics.witnessesUpdated = 0
+            metrics.changes = RunChanges()
         }
         metrics.validationPassed = metrics.validationIssues.isEmpty
         metrics.errorCount = metrics.errors.count + metrics.validationIssues.count
@@ -352,8 +371,10 @@ extension Session {
         metrics.recovery = recovery.changedSomething ? recovery : nil
         let status = options.atomic && failedBatch ? "aborted" : (metrics.errorCount > 0 ? "partial" : "ok")
         metrics.journalLastPosition = journal.nextPosition
-        try finishRun(RunFinished(runID: runID, status: status, metrics: metrics))
-        progress(.finished(runID: runID, status: status))
+        // Alerts, the reaction to a critical anomaly, and `run_finished`.
+        let finalStatus = try finishIngestRun(
+            runID: runID, status: status, metrics: &metrics, policy: options.health, progress: progress)
+        progress(.finished(runID: runID, status: finalStatus))
         return metrics
     }
 
@@ -407,6 +428,7 @@ extension Session {
         if report.result == .committed {
             metrics.batchProcessing.batchesSucceeded += 1
             committed.append(report.batchID)
+            metrics.changes?.count(report.mutations)
         } else {
             metrics.batchProcessing.batchesFailed += 1
             let message = "batch \(report.batchID): \(report.reason ?? "failed")"
@@ -456,19 +478,20 @@ extension Session {
 }
 
 /// A meeting that passed validation and mapping: what its batch needs, and its place in the run's order.
-private struct ValidMeeting {
+/// A meeting of the run's first pass: its order and identity, and the candidate to read it from.
+private struct PlannedMeeting {
     var eventID: String
     var congress: Int
     var updated: Date
-    var mapped: MappedMeeting
     var origin: String
+    var candidate: Candidate
 
-    init(_ meeting: CommitteeMeeting, _ mapped: MappedMeeting, origin: String) {
-        eventID = meeting.eventId
-        congress = meeting.congress
-        updated = meeting.updateDate?.date ?? .distantPast
-        self.mapped = mapped
-        self.origin = origin
+    init(_ summary: MeetingSummary, _ candidate: Candidate) {
+        eventID = summary.eventId
+        congress = summary.congress
+        updated = summary.updateDate?.date ?? .distantPast
+        origin = candidate.origin
+        self.candidate = candidate
     }
 }
 

@@ -89,6 +89,9 @@ public struct IngestMetrics: Codable, Sendable, Equatable {
     public var witnessesUpdated = 0
     public var mutations = 0
     public var apiRequests = 0
+    /// API requests that failed (an HTTP error, a timeout, an undecodable response): the API source
+    /// counts them; the offline sources make no requests.
+    public var apiErrors = 0
     public var errorCount = 0
     public var errors: [String] = []
     public var validationPassed = true
@@ -105,6 +108,14 @@ public struct IngestMetrics: Codable, Sendable, Equatable {
     public var snapshot: String?
     public var stateChecksum = ""
     public var recovery: RecoveryReport?
+    /// What the run changed beyond the counts above (for anomaly detection); nil in runs journaled
+    /// before the field existed.
+    public var changes: RunChanges? = RunChanges()
+    /// The run's health alerts (docs/operations.md, "Run health"); empty when all is well.
+    public var alerts: [RunAlert] = []
+    /// Whether the run was undone because it raised a critical anomaly (`--on-anomaly revert`): its
+    /// batches are listed in `compensated_batch_ids` and `batches`.
+    public var anomalyReverted = false
 
     /// Empty metrics.
     public init() {}
@@ -129,6 +140,7 @@ public struct IngestMetrics: Codable, Sendable, Equatable {
         witnessesUpdated = try value(.witnessesUpdated, witnessesUpdated)
         mutations = try value(.mutations, mutations)
         apiRequests = try value(.apiRequests, apiRequests)
+        apiErrors = try value(.apiErrors, apiErrors)
         errorCount = try value(.errorCount, errorCount)
         errors = try value(.errors, errors)
         validationPassed = try value(.validationPassed, validationPassed)
@@ -143,6 +155,9 @@ public struct IngestMetrics: Codable, Sendable, Equatable {
         snapshot = try container.decodeIfPresent(String.self, forKey: .snapshot)
         stateChecksum = try value(.stateChecksum, stateChecksum)
         recovery = try container.decodeIfPresent(RecoveryReport.self, forKey: .recovery)
+        changes = try container.decodeIfPresent(RunChanges.self, forKey: .changes)
+        alerts = try value(.alerts, alerts)
+        anomalyReverted = try value(.anomalyReverted, anomalyReverted)
     }
 
     enum CodingKeys: String, CodingKey {
@@ -159,6 +174,7 @@ public struct IngestMetrics: Codable, Sendable, Equatable {
         case witnessesUpdated = "witnesses_updated"
         case mutations
         case apiRequests = "api_requests"
+        case apiErrors = "api_errors"
         case errorCount = "error_count"
         case errors
         case validationPassed = "validation_passed"
@@ -173,5 +189,7 @@ public struct IngestMetrics: Codable, Sendable, Equatable {
         case snapshot
         case stateChecksum = "state_checksum"
         case recovery
+        case changes, alerts
+        case anomalyReverted = "anomaly_reverted"
     }
 }

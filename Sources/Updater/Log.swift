@@ -87,11 +87,13 @@ public struct JournalLog: Encodable, Sendable, Equatable {
         public var finishedTime: String?
         /// From the `run_finished` metrics, when the run journaled them.
         public var counts: Counts?
+        /// Its health alerts (from `run_finished`, else from an `anomaly` event); empty when none.
+        public var alerts: [RunAlert] = []
         /// Its batches, newest first.
         public var batches: [Batch]
 
         enum CodingKeys: String, CodingKey {
-            case time, command, source, congress, atomic, status, counts, batches
+            case time, command, source, congress, atomic, status, counts, batches, alerts
             case runID = "run_id"
             case lookbackDays = "lookback_days"
             case finishedTime = "finished_time"
@@ -109,6 +111,7 @@ public struct JournalLog: Encodable, Sendable, Equatable {
             try container.encode(status, forKey: .status)
             try container.encode(finishedTime, forKey: .finishedTime)
             try container.encode(counts, forKey: .counts)
+            try container.encode(alerts, forKey: .alerts)
             try container.encode(batches, forKey: .batches)
         }
     }
@@ -123,16 +126,68 @@ public struct JournalLog: Encodable, Sendable, Equatable {
         case totalRuns = "total_runs"
     }
 
-    /// Reads the whole journal (read-only is enough) and lists the newest `limit` runs (all when nil).
+    /// Lists the newest `limit` runs (all when nil) of a journal (read-only is enough).
+    ///
+    /// Through the index: the `runs` key lists every run's `run_started` position (its id); the newest
+    /// `limit` runs are read through their `run:<id>` keys, and each batch's reversal through its
+    /// `batch:<id>` key. The cost depends on the runs shown, not on the journal's length. A journal
+    /// whose runs lack the `runs` key (written before the key existed) is read whole, as is any
+    /// journal with `scan`.
     ///
     /// Only the events log shows are decoded: intents are read for their head (ids, kind, counts of
     /// items and mutations), never for their row images.
-    public static func read(_ journal: Journal, limit: Int? = nil) throws -> JournalLog {
+    public static func read(_ journal: Journal, limit: Int? = nil, scan: Bool = false) throws -> JournalLog {
+        let listed = scan ? [] : try journal.positions(withKey: JournalEvent.runsKey)
+        if listed.isEmpty && journal.nextPosition > 1 {
+            return try readByScan(journal, limit: limit)
+        }
+        var builder = Builder()
+        for runID in listed.reversed() {
+            if let limit, builder.order.count >= limit { break }
+            let events = try journal.entries(withKey: JournalEvent.runKey(Int64(runID)))
+            // The `runs` key is a 64-bit hash in the index: a position is a run only if its event says so.
+            guard let first = events.first, first.position == runID,
+                try EventLineReader.head(first.line, typeOnly: true).type == EventType.runStarted
+            else { continue }
+            for entry in events { try builder.absorb(entry) }
+        }
+        let history = BatchHistory(journal)
+        let undoneBy = try builder.batches.keys.reduce(into: [Int64: Int64]()) { result, batchID in
+            if let by = try history.undoneBy(batchID) { result[batchID] = by }
+        }
+        return builder.log(order: builder.order, undoneBy: undoneBy, total: listed.count)
+    }
+
+    /// Lists the newest `limit` runs from a scan of the whole journal.
+    static func readByScan(_ journal: Journal, limit: Int?) throws -> JournalLog {
+        var builder = Builder()
+        try journal.read { entry in
+            try builder.absorb(entry)
+            return true
+        }
+        // Which compensation currently undoes each batch: one that committed and is not itself undone
+        // (reverting a revert re-applies the batch). Compensations have larger ids than what they undo,
+        // so resolving in descending id order settles each compensation before the batch it undoes.
+        var undoneBy: [Int64: Int64] = [:]
+        for batchID in builder.batches.keys.sorted(by: >) {
+            for compensation in builder.compensations[batchID] ?? []
+            where builder.batches[compensation]?.batch.result == .committed && undoneBy[compensation] == nil {
+                undoneBy[batchID] = compensation
+            }
+        }
+        let newest = Array(builder.order.reversed().prefix(limit ?? builder.order.count))
+        return builder.log(order: newest, undoneBy: undoneBy, total: builder.order.count)
+    }
+
+    /// Runs and batches assembled from events, in any order of runs (each run's events in order).
+    private struct Builder {
         var runs: [Int64: Run] = [:]
+        /// Run ids in journal order.
         var order: [Int64] = []
         var batches: [Int64: (run: Int64, batch: Batch)] = [:]
         var compensations: [Int64: [Int64]] = [:]
-        try journal.read { entry in
+
+        mutating func absorb(_ entry: JournalEntry) throws {
             let head = try EventLineReader.head(entry.line, typeOnly: true)
             switch head.type {
             case EventType.runStarted:
@@ -147,10 +202,17 @@ public struct JournalLog: Encodable, Sendable, Equatable {
                 runs[finished.runID]?.status = finished.status
                 runs[finished.runID]?.finishedTime = head.time
                 runs[finished.runID]?.counts = finished.counts
+                if !finished.alerts.isEmpty { runs[finished.runID]?.alerts = finished.alerts }
+            case EventType.anomaly:
+                // A run undone for an anomaly that recovery finished has no metrics: the event has them.
+                let anomaly = try entry.decode(RunAnomaly.self)
+                if runs[anomaly.runID]?.alerts.isEmpty == true {
+                    runs[anomaly.runID]?.alerts = anomaly.alerts
+                }
             case EventType.batchIntent:
                 let intent = try EventLineReader.head(entry.line)
                 guard let batchID = intent.batchID, let runID = intent.runID else { break }
-                var batch = batches[batchID]?.batch ?? Self.emptyBatch(batchID, time: head.time)
+                var batch = batches[batchID]?.batch ?? JournalLog.emptyBatch(batchID, time: head.time)
                 batch.time = head.time
                 batch.kind = intent.kind.flatMap(BatchKind.init(rawValue:))
                 batch.compensates = intent.compensates
@@ -164,41 +226,48 @@ public struct JournalLog: Encodable, Sendable, Equatable {
             case EventType.batchOutcome:
                 let outcome = try EventLineReader.outcome(entry.line)
                 var batch =
-                    batches[outcome.batchID]?.batch ?? Self.emptyBatch(outcome.batchID, time: head.time)
+                    batches[outcome.batchID]?.batch ?? JournalLog.emptyBatch(outcome.batchID, time: head.time)
                 batch.result = outcome.result
                 batch.recovered = outcome.recovered
                 batches[outcome.batchID] = (outcome.runID, batch)
             case EventType.rejected:
                 let rejected = try EventLineReader.head(entry.line)
                 if let batchID = rejected.batchID, let runID = rejected.runID {
-                    var batch = batches[batchID]?.batch ?? Self.emptyBatch(batchID, time: head.time)
+                    var batch = batches[batchID]?.batch ?? JournalLog.emptyBatch(batchID, time: head.time)
                     batch.rejected += 1
                     batches[batchID] = (runID, batch)
                 }
             default: break
             }
-            return true
         }
-        // Which compensation currently undoes each batch: one that committed and is not itself undone
-        // (reverting a revert re-applies the batch). Compensations have larger ids than what they undo,
-        // so resolving in descending id order settles each compensation before the batch it undoes.
-        var undoneBy: [Int64: Int64] = [:]
-        for batchID in batches.keys.sorted(by: >) {
-            for compensation in compensations[batchID] ?? []
-            where batches[compensation]?.batch.result == .committed && undoneBy[compensation] == nil {
-                undoneBy[batchID] = compensation
+
+        /// The log of the runs `order` (newest first), each with its batches newest first.
+        func log(order: [Int64], undoneBy: [Int64: Int64], total: Int) -> JournalLog {
+            var runs = self.runs
+            for (batchID, entry) in batches.sorted(by: { $0.key > $1.key }) {
+                var batch = entry.batch
+                batch.revertedBy = undoneBy[batchID]
+                runs[entry.run]?.batches.append(batch)
             }
+            return JournalLog(runs: order.compactMap { runs[$0] }, totalRuns: total)
         }
-        for (batchID, entry) in batches.sorted(by: { $0.key > $1.key }) {
-            var batch = entry.batch
-            batch.revertedBy = undoneBy[batchID]
-            runs[entry.run]?.batches.append(batch)
-        }
-        let newest = order.reversed().prefix(limit ?? order.count)
-        return JournalLog(runs: newest.compactMap { runs[$0] }, totalRuns: order.count)
     }
 
-    private static func emptyBatch(_ batchID: Int64, time: String) -> Batch {
+    /// `text` with control characters escaped: a message may quote a row value, which must not drive
+    /// the terminal.
+    static func printable(_ text: String) -> String {
+        var result = ""
+        for scalar in text.unicodeScalars {
+            if scalar.properties.generalCategory == .control {
+                result += "\\u{" + String(scalar.value, radix: 16) + "}"
+            } else {
+                result.unicodeScalars.append(scalar)
+            }
+        }
+        return result
+    }
+
+    fileprivate static func emptyBatch(_ batchID: Int64, time: String) -> Batch {
         Batch(
             batchID: batchID, time: time, kind: nil, compensates: nil, reason: nil, items: 0, mutations: 0,
             rejected: 0, result: nil, recovered: false, revertedBy: nil)
@@ -222,7 +291,17 @@ public struct JournalLog: Encodable, Sendable, Equatable {
                 if let value = counts.errorCount { figures.append("\(value) errors") }
                 if !figures.isEmpty { parts.append(figures.joined(separator: ", ")) }
             }
+            if !run.alerts.isEmpty {
+                let critical = run.alerts.filter(\.critical).count
+                parts.append(
+                    "ALERTS \(run.alerts.count)" + (critical > 0 ? " (\(critical) critical)" : "") + ": "
+                        + run.alerts.map { $0.name + ($0.critical ? " (critical)" : "") }.joined(
+                            separator: ", "))
+            }
             lines.append(parts.joined(separator: "  "))
+            for alert in run.alerts {
+                lines.append("  alert \(alert.name): " + Self.printable(alert.message))
+            }
             for batch in run.batches {
                 var parts = ["  batch \(batch.batchID)", batch.time]
                 switch batch.kind {

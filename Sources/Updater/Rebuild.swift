@@ -93,9 +93,9 @@ public enum Rebuild {
             checksum: nil, output: output, dryRun: dryRun, seconds: 0)
         let plan = try committedIntents(
             in: journal, after: base?.position ?? 0, through: position, report: &report)
-        report.batchesReplayed = plan.map { $0.intent.batchID }
-        report.mutationsReplayed = plan.reduce(0) { $0 + $1.intent.mutations.count }
-        if let last = plan.last { report.expectedChecksum = last.intent.checksumAfter }
+        report.batchesReplayed = plan.map(\.batchID)
+        report.mutationsReplayed = plan.reduce(0) { $0 + $1.mutations }
+        if let last = plan.last { report.expectedChecksum = last.checksumAfter }
         if dryRun {
             report.seconds = Date().timeIntervalSince(started)
             return report
@@ -116,22 +116,36 @@ public enum Rebuild {
             // A new file that is discarded on any failure: no need to sync every transaction.
             try db.execute(sql: "PRAGMA synchronous = OFF")
             try db.inTransaction(.immediate) {
-                for (intentPosition, intent) in plan {
-                    do {
-                        try Store.apply(intent.mutations, db)
-                    } catch let error as ConflictError {
-                        throw UpdaterError(
-                            .verification,
-                            "batch \(intent.batchID) does not apply to the state before it: \(error). The journal "
-                                + "and the snapshot disagree; run `hearings verify`.")
+                // The second pass: each planned intent is decoded as it is read and applied at once, so
+                // memory holds one batch, however long the journal.
+                var next = 0
+                if let first = plan.first?.position, let last = plan.last?.position {
+                    try journal.read(from: first, through: last) { entry in
+                        guard entry.position == plan[next].position else { return true }
+                        let intent = try EventLineReader.intent(entry.line)
+                        guard intent.batchID == plan[next].batchID else {
+                            throw UpdaterError(
+                                .verification,
+                                "the event at position \(entry.position) changed while the rebuild read it")
+                        }
+                        do {
+                            try Store.apply(intent.mutations, db)
+                        } catch let error as ConflictError {
+                            throw UpdaterError(
+                                .verification,
+                                "batch \(intent.batchID) does not apply to the state before it: \(error). The "
+                                    + "journal and the snapshot disagree; run `hearings verify`.")
+                        }
+                        try db.execute(
+                            sql:
+                                "INSERT INTO journal_batches (batch_id, intent_position, committed_at, state_checksum) VALUES (?, ?, ?, ?)",
+                            arguments: [
+                                intent.batchID, Int64(entry.position), rfc3339Milliseconds(Date()),
+                                intent.checksumAfter,
+                            ])
+                        next += 1
+                        return next < plan.count
                     }
-                    try db.execute(
-                        sql:
-                            "INSERT INTO journal_batches (batch_id, intent_position, committed_at, state_checksum) VALUES (?, ?, ?, ?)",
-                        arguments: [
-                            intent.batchID, Int64(intentPosition), rfc3339Milliseconds(Date()),
-                            intent.checksumAfter,
-                        ])
                 }
                 let nextBatch =
                     (try Int64.fetchOne(db, sql: "SELECT MAX(batch_id) FROM journal_batches") ?? 0) + 1
@@ -217,37 +231,54 @@ public enum Rebuild {
         return result
     }
 
+    /// A committed batch to replay: where its intent lies and what it says of itself.
+    struct PlannedBatch {
+        var position: UInt64
+        var batchID: Int64
+        var mutations: Int
+        var checksumAfter: String
+    }
+
     /// The intents between two positions whose batch committed (its final outcome says so, wherever
     /// that outcome lies: COMMIT follows the intent at once), in journal order.
+    ///
+    /// The first pass of a rebuild: intents are read for their head only (ids, checksum, mutation
+    /// count), never decoded, so the plan is small whatever the journal holds.
     static func committedIntents(
         in journal: Journal, after start: UInt64, through end: UInt64, report: inout RebuildReport
-    ) throws -> [(position: UInt64, intent: BatchIntent)] {
-        var intents: [(UInt64, BatchIntent)] = []
+    ) throws -> [PlannedBatch] {
+        var intents: [PlannedBatch] = []
         var outcomes: [Int64: BatchResult] = [:]
         var events = 0
         try journal.read(from: start + 1, through: end) { entry in
             events += 1
-            let node = try FastJSON.parse(entry.line)
-            if case .string(EventType.batchIntent)? = node["type"] {
-                intents.append((entry.position, try BatchIntent(node: node)))
-            } else if case .string(EventType.batchOutcome)? = node["type"],
-                case .integer(let batch)? = node["batch_id"],
-                case .string(let result)? = node["result"]
-            {
-                outcomes[batch] = BatchResult(rawValue: result)
+            let head = try EventLineReader.head(entry.line)
+            if head.type == EventType.batchIntent {
+                guard let batchID = head.batchID, let checksum = head.checksumAfter else {
+                    throw UpdaterError(
+                        .verification,
+                        "the batch intent at position \(entry.position) lacks its batch id or checksum")
+                }
+                intents.append(
+                    PlannedBatch(
+                        position: entry.position, batchID: batchID, mutations: head.mutationCount,
+                        checksumAfter: checksum))
+            } else if head.type == EventType.batchOutcome {
+                let outcome = try EventLineReader.outcome(entry.line)
+                outcomes[outcome.batchID] = outcome.result
             }
             return true
         }
         report.eventsRead = events
-        var result: [(position: UInt64, intent: BatchIntent)] = []
-        for (position, intent) in intents {
+        var result: [PlannedBatch] = []
+        for intent in intents {
             // A committed outcome is final; anything else (none yet, failed) may have been settled later
             // by recovery, beyond the target: ask the index.
             let final =
                 outcomes[intent.batchID] == .committed
                 ? .committed
                 : (try outcome(of: intent.batchID, in: journal)?.result ?? outcomes[intent.batchID])
-            if final == .committed { result.append((position, intent)) }
+            if final == .committed { result.append(intent) }
         }
         return result
     }

@@ -62,6 +62,7 @@ extension Session {
         var intents: [(position: UInt64, intent: BatchIntent)] = []
         var outcomes: [Int64: BatchOutcome] = [:]
         var atomicRuns: [Int64: RunStarted] = [:]
+        var anomalyReverts: [Int64: RunAnomaly] = [:]
         var finishedRuns = Set<Int64>()
         try journal.read(from: start) { entry in
             report.eventsRead += 1
@@ -75,6 +76,9 @@ extension Session {
                 let run = try entry.decode(RunStarted.self)
                 if run.atomic { atomicRuns[run.runID] = run }
             case EventType.runFinished: if let run = envelope.runID { finishedRuns.insert(run) }
+            case EventType.anomaly:
+                let anomaly = try entry.decode(RunAnomaly.self)
+                if anomaly.action == "revert" { anomalyReverts[anomaly.runID] = anomaly }
             default: break
             }
             return true
@@ -132,6 +136,24 @@ extension Session {
                     durable: false)
                 report.actions.append("batch \(intent.batchID): aborted (recovered)")
             }
+        }
+        // Runs that died while being undone for an anomaly: undo the rest of their batches, newest
+        // first. The `anomaly` event lists them (the checkpoint is held before it while the run is open).
+        for (runID, anomaly) in anomalyReverts.sorted(by: { $0.key < $1.key })
+        where !finishedRuns.contains(runID) {
+            let compensated = Set(
+                intents.filter { $0.intent.kind == .compensation && committed.contains($0.intent.batchID) }
+                    .compactMap(\.intent.compensates))
+            for batchID in anomaly.batchIDs.reversed() where !compensated.contains(batchID) {
+                let undone = try compensate(
+                    batch: batchID, runID: runID, reason: "recovery: interrupted anomaly revert")
+                report.actions.append(
+                    "batch \(batchID): compensated by batch \(undone.batchID) (interrupted anomaly revert of run \(runID))"
+                )
+            }
+            try finishRun(RunFinished(runID: runID, status: "reverted (recovered)", metrics: nil))
+            finishedRuns.insert(runID)
+            report.actions.append("run \(runID): anomaly revert completed")
         }
         // Atomic runs that did not finish: undo what they committed, newest first.
         for (runID, _) in atomicRuns.sorted(by: { $0.key < $1.key }) where !finishedRuns.contains(runID) {

@@ -19,13 +19,17 @@ public final class Session {
     public private(set) var nextBatchID: Int64
     private let lock: RunLock
     private let clock: @Sendable () -> Date
-    /// While an atomic run is open, the checkpoint must not pass its start: recovery has to see it.
-    private var checkpointCeiling: Int64?
+    /// While an atomic run is open, the checkpoint must not pass its start: recovery has to see it (and
+    /// while a run is undone for an anomaly, its `anomaly` event).
+    var checkpointCeiling: Int64?
     /// Test seam, internal on purpose: consulted by the ingest run before it applies each meeting's
     /// mutations, once per mutation, with the batch id and the mutation's 1-based number among those
     /// the batch has staged so far (rolled-back meetings included, so the k-th is reached only once).
     /// Throwing injects a failure at that point, as SQLite would raise it (see `Ingest.swift`).
     var mutationFault: ((_ batchID: Int64, _ mutation: Int) throws -> Void)?
+    /// Test seam, internal on purpose: consulted before each compensation of a run undone for an
+    /// anomaly, with the batch about to be undone (see `Session+RunHealth.swift`).
+    var anomalyRevertFault: ((_ batchID: Int64) throws -> Void)?
     /// Benchmark seam, internal on purpose (no command can set it): `commitBatch` skips encoding,
     /// appending and fdatasyncing the intent but does everything else, so a benchmark can measure
     /// what the journal costs. A data home written this way has markers the journal does not back
@@ -83,7 +87,7 @@ public final class Session {
             try journal.append([
                 try JournalEvent(
                     type: EventType.runStarted, fields: event,
-                    keys: [JournalEvent.runKey(event.runID)] + extraKeys)
+                    keys: [JournalEvent.runKey(event.runID), JournalEvent.runsKey] + extraKeys)
             ])
         }
         if started.atomic { checkpointCeiling = Int64(positions.lowerBound) - 1 }
@@ -91,12 +95,12 @@ public final class Session {
     }
 
     /// Appends `run_finished` and makes the journal durable; moves the checkpoint to the journal's end.
-    public func finishRun(_ finished: RunFinished) throws {
+    public func finishRun(_ finished: RunFinished, extraKeys: [String] = []) throws {
         try journaling("the journal failed, the run stops") {
             try journal.append([
                 try JournalEvent(
                     type: EventType.runFinished, fields: finished,
-                    keys: [JournalEvent.runKey(finished.runID)])
+                    keys: [JournalEvent.runKey(finished.runID)] + extraKeys)
             ])
         }
         checkpointCeiling = nil
@@ -199,7 +203,8 @@ public final class Session {
                     } else {
                         positions = try journal.append(
                             rejections + [
-                                try JournalEvent(type: EventType.batchIntent, fields: intent, keys: keys)
+                                JournalEvent(
+                                    type: EventType.batchIntent, body: intent.journalBody(), keys: keys)
                             ])
                     }
                     intentPosition = positions.upperBound

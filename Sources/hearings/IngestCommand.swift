@@ -35,8 +35,15 @@ struct IngestCommand: ParsableCommand {
             standard error and appended to DIR/logs/daily_update_YYYYMMDD.log (UTC date); a progress line
             on standard error when it is a terminal.
 
-            Exit status: 0 all applied; 3 the run finished but some meetings or batches failed; 1 the run
-            could not run or stopped (another writer, journal I/O error …); 64 usage error.
+            Run health: every run is compared with the recent runs of the same kind of source (from the
+            journal) and checked; alerts (failure, rejection and API error rates, duration, counts far
+            outside history, problems in what it journaled) are printed, logged and journaled. With
+            --on-anomaly revert (env HEARINGS_ON_ANOMALY=revert) a run that raises a critical anomaly
+            (meetings deleted or titles changed far above history) is undone at once.
+
+            Exit status: 0 all applied; 3 the run finished but some meetings or batches failed, or it
+            raised alerts; 6 the run raised a critical anomaly and was undone (--on-anomaly revert); 1 the
+            run could not run or stopped (another writer, journal I/O error …); 64 usage error.
             """
     )
 
@@ -69,6 +76,8 @@ struct IngestCommand: ParsableCommand {
 
     @Option(help: "Output format: text or json.")
     var format: OutputFormat = .text
+
+    @OptionGroup(title: "Run health") var health: HealthOptions
 
     func validate() throws {
         if IngestOptions.Source(argument: source) == nil {
@@ -142,6 +151,7 @@ struct IngestCommand: ParsableCommand {
         options.lookbackDays = lookbackDays
         options.batchSize = batchSize ?? environment("BATCH_PROCESSING_SIZE").flatMap { Int($0) } ?? 50
         options.atomic = atomicRun || environment("ENABLE_BATCH_PROCESSING")?.lowercased() == "false"
+        options.health = try health.policy()
         if options.source == .api { options.api = try apiConfiguration() }
         // A fixed "now" (tests, or replaying a past day's window): the API window and every timestamp
         // the run writes follow it.
@@ -198,11 +208,38 @@ struct IngestCommand: ParsableCommand {
                 "rejected": "\(metrics.validationIssues.count)", "duration_s": "\(metrics.durationSeconds)",
                 "state_checksum": "\(metrics.stateChecksum)",
             ])
+        logAlerts(metrics, to: logger)
         switch format {
         case .json: print(try jsonText(metrics))
         case .text: printSummary(metrics)
         }
-        if metrics.errorCount > 0 || metrics.batchProcessing.batchesFailed > 0 { throw ExitCode(3) }
+        if metrics.anomalyReverted { throw ExitCode(6) }
+        if metrics.errorCount > 0 || metrics.batchProcessing.batchesFailed > 0 || !metrics.alerts.isEmpty {
+            throw ExitCode(3)
+        }
+    }
+
+    /// Each alert on standard error (and in the daily file): an error when critical, else a warning.
+    private func logAlerts(_ metrics: IngestMetrics, to logger: Logger) {
+        for alert in metrics.alerts {
+            let metadata: Logger.Metadata = [
+                "run_id": "\(metrics.runID)", "alert": "\(alert.name)", "value": "\(alert.value)",
+                "threshold": "\(alert.threshold)", "message": "\(alert.message)",
+            ]
+            if alert.critical {
+                logger.error("run health alert: critical", metadata: metadata)
+            } else {
+                logger.warning("run health alert", metadata: metadata)
+            }
+        }
+        if metrics.anomalyReverted {
+            logger.error(
+                "run undone: critical anomaly",
+                metadata: [
+                    "run_id": "\(metrics.runID)",
+                    "compensated": "\(metrics.compensatedBatchIDs.map(String.init).joined(separator: ","))",
+                ])
+        }
     }
 
     /// Logs what the API client reports: endpoints by path only (never a host, query or key).
@@ -300,7 +337,7 @@ struct IngestCommand: ParsableCommand {
         if metrics.apiRequests > 0 { print("  API requests: \(metrics.apiRequests)") }
         for error in otherErrors.prefix(20) { print(LogText.sanitised("  error: \(error)")) }
         if otherErrors.count > 20 { print("  … (--format json lists all)") }
-        if !metrics.compensatedBatchIDs.isEmpty {
+        if !metrics.compensatedBatchIDs.isEmpty && !metrics.anomalyReverted {
             print(
                 "  atomic run undone: batches \(metrics.compensatedBatchIDs.map(String.init).joined(separator: ", "))"
             )
@@ -315,6 +352,16 @@ struct IngestCommand: ParsableCommand {
         }
         if let recovery = metrics.recovery {
             for action in recovery.actions { print("  recovery: \(action)") }
+        }
+        for alert in metrics.alerts {
+            print(
+                LogText.sanitised(
+                    "  \(alert.critical ? "CRITICAL" : "ALERT") \(alert.name): \(alert.message)"))
+        }
+        if metrics.anomalyReverted {
+            print(
+                "  run undone (critical anomaly, --on-anomaly revert): batches "
+                    + metrics.compensatedBatchIDs.map(String.init).joined(separator: ", ") + " compensated")
         }
         print(
             "  state checksum \(metrics.stateChecksum); journal positions \(metrics.journalFirstPosition)…\(metrics.journalLastPosition - 1)"

@@ -23,6 +23,13 @@ struct LogCommand: ParsableCommand {
     @Option(help: "Output format: text or json.")
     var format: OutputFormat = .text
 
+    @Flag(
+        help: """
+            Read the whole journal instead of looking runs up through its index (needed only for a \
+            journal written before runs carried the `runs` index key; the result is the same).
+            """)
+    var scan = false
+
     func validate() throws {
         if limit < 1 { throw ValidationError("--limit must be at least 1") }
     }
@@ -30,7 +37,7 @@ struct LogCommand: ParsableCommand {
     func run() throws {
         let journal = try Journal.open(
             JournalConfiguration(directory: home.journalDirectory), mode: .readOnly)
-        let log = try JournalLog.read(journal, limit: limit)
+        let log = try JournalLog.read(journal, limit: limit, scan: scan)
         switch format {
         case .json: print(try jsonText(log))
         case .text: print(log.text, terminator: "")

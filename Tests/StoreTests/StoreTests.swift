@@ -137,6 +137,70 @@ func dump(_ store: Store) throws -> [String: [RowImage]] {
         #expect(nextID == 2)
     }
 
+    @Test func guardedStatementsReportEachKindOfConflict() throws {
+        let store = try Store(path: try temporaryDatabasePath())
+        let committee = committeeRow(id: 1, code: "hsgo00", name: "Oversight")
+        try store.queue.write { db in
+            try Store.apply(
+                [Mutation(kind: .insert, table: Schema.committees, before: nil, after: committee)], db)
+        }
+        let baseline = try dump(store)
+        func conflicts(_ mutations: [Mutation]) throws -> [Conflict] {
+            do {
+                try store.queue.write { db in try Store.apply(mutations, db) }
+            } catch let error as ConflictError {
+                return error.conflicts
+            }
+            return []
+        }
+        // An insert whose key is taken.
+        #expect(
+            try conflicts([Mutation(kind: .insert, table: Schema.committees, before: nil, after: committee)])
+                == [
+                    Conflict(
+                        table: "committees", key: RowImage(["committee_id": 1]), field: nil, expected: nil,
+                        found: 1)
+                ])
+        // A delete whose before-image differs in one column (a NULL expected where a value is held).
+        var stale = committee
+        stale["url"] = .null
+        #expect(
+            try conflicts([Mutation(kind: .delete, table: Schema.committees, before: stale, after: nil)])
+                == [
+                    Conflict(
+                        table: "committees", key: RowImage(["committee_id": 1]), field: "url",
+                        expected: .null,
+                        found: committee["url"])
+                ])
+        // An update of a row that is absent.
+        let absent = committeeRow(id: 2, code: "ssju00", name: "Judiciary")
+        var renamed = absent
+        renamed["name"] = "Judiciary Committee"
+        #expect(
+            try conflicts([Mutation(kind: .update, table: Schema.committees, before: absent, after: renamed)])
+                == [
+                    Conflict(
+                        table: "committees", key: RowImage(["committee_id": 2]), field: nil, expected: 2,
+                        found: nil)
+                ])
+        // A list whose second mutation conflicts: the first was applied, and the caller's rollback undoes it.
+        var edited = committee
+        edited["name"] = "Oversight and Reform"
+        #expect(
+            try conflicts([
+                Mutation(kind: .update, table: Schema.committees, before: committee, after: edited),
+                Mutation(kind: .insert, table: Schema.committees, before: nil, after: edited),
+            ]).count == 1)
+        #expect(try dump(store) == baseline)
+        // NULLs in the before-image match NULLs in the row (`IS`, not `=`).
+        #expect(committee["parent_committee_id"] == .null)
+        try store.queue.write { db in
+            try Store.apply(
+                [Mutation(kind: .delete, table: Schema.committees, before: committee, after: nil)], db)
+        }
+        #expect(try dump(store)["committees"]?.isEmpty == true)
+    }
+
     @Test func constraintViolationRollsBackTheWholeTransaction() throws {
         let store = try Store(path: try temporaryDatabasePath())
         var bad = hearingRow(id: 2, eventID: "2", title: "x")

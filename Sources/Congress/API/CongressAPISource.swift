@@ -113,7 +113,7 @@ public struct CongressAPISource: Sendable {
             switch outcome {
             case .success(let candidate):
                 result.contents.candidates.append(candidate)
-                if case .success(let meeting) = candidate.meeting { meetings.append(meeting) }
+                if case .success(let meeting) = candidate.load() { meetings.append(meeting) }
             case .failure(let error):
                 result.errors.append("meeting \(item.eventId) skipped: \(error)")
             }

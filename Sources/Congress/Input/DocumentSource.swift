@@ -1,16 +1,66 @@
 import Foundation
 
-/// A meeting document read from a source, or the reason it could not be read.
+/// The fields of a meeting document that a run needs before its batches: enough to filter by congress
+/// and update date, find duplicates and order the meetings.
+public struct MeetingSummary: Sendable, Equatable {
+    /// The meeting's event id.
+    public var eventId: String
+    /// Its congress.
+    public var congress: Int
+    /// Its `updateDate`, nil when absent or not a valid date.
+    public var updateDate: CongressDate?
+
+    /// A summary with these fields.
+    public init(eventId: String, congress: Int, updateDate: CongressDate?) {
+        self.eventId = eventId
+        self.congress = congress
+        self.updateDate = updateDate
+    }
+
+    /// The summary of a decoded meeting.
+    public init(_ meeting: CommitteeMeeting) {
+        self.init(eventId: meeting.eventId, congress: meeting.congress, updateDate: meeting.updateDate)
+    }
+}
+
+/// A meeting document of a source: its summary (or the reason it cannot be used), and a way to read
+/// the whole meeting when its batch starts.
+///
+/// Why two steps: a run orders every meeting by update date before its first batch, and holding every
+/// decoded document until then made memory grow with the run (about 4 KB a meeting). A file-backed
+/// candidate keeps only its summary and path; the document is read again and decoded in full when its
+/// batch needs it, so memory holds one batch.
 public struct Candidate: Sendable {
     /// Where the document came from (a path relative to the source's folder), for error messages.
     public var origin: String
-    /// The decoded meeting, or the error naming the item and field.
-    public var meeting: Result<CommitteeMeeting, CongressDecodingError>
+    /// What the first read found: the meeting's summary, or the error naming the item and field.
+    public var summary: Result<MeetingSummary, CongressDecodingError>
+    private let loader: @Sendable () -> Result<CommitteeMeeting, CongressDecodingError>
+
+    /// A candidate already decoded (a source that holds its documents in memory).
+    public init(origin: String, meeting: Result<CommitteeMeeting, CongressDecodingError>) {
+        self.origin = origin
+        summary = meeting.map(MeetingSummary.init)
+        loader = { meeting }
+    }
+
+    /// A candidate whose meeting is read when `load()` is called.
+    public init(
+        origin: String, summary: Result<MeetingSummary, CongressDecodingError>,
+        load: @escaping @Sendable () -> Result<CommitteeMeeting, CongressDecodingError>
+    ) {
+        self.origin = origin
+        self.summary = summary
+        loader = load
+    }
+
+    /// The whole meeting, decoded (for a file: read again now), or the error naming the item and field.
+    public func load() -> Result<CommitteeMeeting, CongressDecodingError> { loader() }
 
     /// The item's name in reports: the event id if known, else the origin.
     public var item: String {
-        switch meeting {
-        case .success(let meeting): return meeting.eventId
+        switch summary {
+        case .success(let summary): return summary.eventId
         case .failure(let error): return error.eventId ?? origin
         }
     }
@@ -63,30 +113,16 @@ public enum DocumentSource {
 
     private static func read(file: String, origin: String, into contents: inout SourceContents) {
         let data: Data
-        do {
-            let attributes = try FileManager.default.attributesOfItem(atPath: file)
-            if let size = attributes[.size] as? Int, size > maximumFileSize {
-                contents.candidates.append(
-                    Candidate(
-                        origin: origin,
-                        meeting: .failure(
-                            CongressDecodingError(
-                                eventId: nil, source: origin, field: "",
-                                problem: "the file is \(size) bytes, more than the \(maximumFileSize) allowed"
-                            ))))
-                return
-            }
-            data = try Data(contentsOf: URL(fileURLWithPath: file))
-        } catch {
-            contents.candidates.append(
-                Candidate(
-                    origin: origin,
-                    meeting: .failure(
-                        CongressDecodingError(
-                            eventId: nil, source: origin, field: "", problem: "cannot read the file"))))
+        switch readFile(file, origin: origin) {
+        case .failure(let error):
+            contents.candidates.append(Candidate(origin: origin, meeting: .failure(error)))
             return
+        case .success(let bytes): data = bytes
         }
-        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+        let probe: DocumentProbe
+        do {
+            probe = try DocumentProbe.decode(from: data, source: origin)
+        } catch {
             contents.candidates.append(
                 Candidate(
                     origin: origin,
@@ -95,22 +131,11 @@ public enum DocumentSource {
                             eventId: nil, source: origin, field: "", problem: "not a JSON object"))))
             return
         }
-        if object["committeeMeeting"] != nil {
-            do {
-                let response = try CommitteeMeetingDetailResponse.decode(from: data, source: origin)
-                contents.candidates.append(
-                    Candidate(origin: origin, meeting: .success(response.committeeMeeting)))
-            } catch let error as CongressDecodingError {
-                contents.candidates.append(Candidate(origin: origin, meeting: .failure(error)))
-            } catch {
-                contents.candidates.append(
-                    Candidate(
-                        origin: origin,
-                        meeting: .failure(
-                            CongressDecodingError(
-                                eventId: nil, source: origin, field: "", problem: "\(error)"))))
-            }
-        } else if object["committees"] != nil {
+        switch probe.kind {
+        case .meeting(let summary):
+            contents.candidates.append(
+                Candidate(origin: origin, summary: summary) { loadMeeting(file: file, origin: origin) })
+        case .committeeList:
             do {
                 let response = try CommitteeListResponse.decode(from: data, source: origin)
                 contents.committees += response.committees
@@ -121,7 +146,7 @@ public enum DocumentSource {
                 contents.problems.append(
                     CongressDecodingError(eventId: nil, source: origin, field: "", problem: "\(error)"))
             }
-        } else if object["committee"] != nil {
+        case .committeeDetail:
             // A committee detail, as the live source fetches for a committee the database lacks.
             do {
                 contents.committees.append(
@@ -132,9 +157,115 @@ public enum DocumentSource {
                 contents.problems.append(
                     CongressDecodingError(eventId: nil, source: origin, field: "", problem: "\(error)"))
             }
-        } else {
+        case .other:
             contents.ignoredFiles += 1
         }
+    }
+
+    /// The bytes of `file`, refused when larger than `maximumFileSize`.
+    private static func readFile(_ file: String, origin: String) -> Result<Data, CongressDecodingError> {
+        do {
+            let attributes = try FileManager.default.attributesOfItem(atPath: file)
+            if let size = attributes[.size] as? Int, size > maximumFileSize {
+                return .failure(
+                    CongressDecodingError(
+                        eventId: nil, source: origin, field: "",
+                        problem: "the file is \(size) bytes, more than the \(maximumFileSize) allowed"))
+            }
+            return .success(try Data(contentsOf: URL(fileURLWithPath: file)))
+        } catch {
+            return .failure(
+                CongressDecodingError(
+                    eventId: nil, source: origin, field: "", problem: "cannot read the file"))
+        }
+    }
+
+    /// Reads and decodes a meeting document in full (the second read of a file-backed candidate).
+    static func loadMeeting(file: String, origin: String) -> Result<CommitteeMeeting, CongressDecodingError> {
+        readFile(file, origin: origin).flatMap { data in
+            do {
+                return .success(
+                    try CommitteeMeetingDetailResponse.decode(from: data, source: origin).committeeMeeting)
+            } catch {
+                return .failure(CongressDecodingError.wrapping(error, source: origin))
+            }
+        }
+    }
+}
+
+/// What a JSON document is, read in one decode: a meeting detail (with its summary, or the error in
+/// the summary's fields), a committee list, a committee detail, or something else.
+private struct DocumentProbe: Decodable {
+    enum Kind {
+        case meeting(Result<MeetingSummary, CongressDecodingError>)
+        case committeeList
+        case committeeDetail
+        case other
+    }
+
+    var kind: Kind
+
+    private enum CodingKeys: String, CodingKey {
+        case committeeMeeting, committees, committee
+    }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        if container.contains(.committeeMeeting) {
+            do {
+                kind = .meeting(
+                    .success(try container.decode(SummaryFields.self, forKey: .committeeMeeting).summary))
+            } catch {
+                kind = .meeting(
+                    .failure(
+                        CongressDecodingError.wrapping(error, source: CongressDecodingContext(decoder).source)
+                    ))
+            }
+        } else if container.contains(.committees) {
+            kind = .committeeList
+        } else if container.contains(.committee) {
+            kind = .committeeDetail
+        } else {
+            kind = .other
+        }
+    }
+
+    /// Decodes the probe of JSON `data`, labelled `source` in errors.
+    static func decode(from data: Data, source: String) throws -> DocumentProbe {
+        let decoder = JSONDecoder()
+        decoder.userInfo[CongressDecodingContext.sourceKey] = source
+        return try decoder.decode(DocumentProbe.self, from: data)
+    }
+}
+
+/// A meeting's summary fields, decoded with the same rules (and errors) as `CommitteeMeeting`.
+private struct SummaryFields: Decodable {
+    var summary: MeetingSummary
+
+    private enum CodingKeys: String, CodingKey {
+        case eventId
+        case eventIdLowercase = "eventid"
+        case chamber, congress, updateDate
+    }
+
+    init(from decoder: any Decoder) throws {
+        let context = CongressDecodingContext(decoder)
+        let container: KeyedDecodingContainer<CodingKeys>
+        do {
+            container = try decoder.container(keyedBy: CodingKeys.self)
+        } catch {
+            throw context.wrap(error, eventId: nil)
+        }
+        let eventId = try container.decodeEventId([.eventId, .eventIdLowercase], context: context)
+        _ = try container.decodeChamber(forKey: .chamber, eventId: eventId, context: context)
+        let congress = try container.decodeCongress(forKey: .congress, eventId: eventId, context: context)
+        let updateDate: CongressDate?
+        do {
+            (updateDate, _) = try container.decodeLenientDate(forKey: .updateDate)
+        } catch {
+            throw context.wrap(error, eventId: eventId)
+        }
+        summary = MeetingSummary(eventId: eventId, congress: congress, updateDate: updateDate)
     }
 }
 

@@ -21,13 +21,21 @@ import Foundation
 /// `Thomas` and last name `DiNanno`.
 public struct WitnessName: Sendable, Hashable {
     /// The API's name, trimmed.
-    public var fullName: String
+    public private(set) var fullName: String
     /// The first name, or nil when the name is a single word after honorifics are removed.
-    public var firstName: String?
+    public private(set) var firstName: String?
     /// The last name; never empty.
-    public var lastName: String
+    public private(set) var lastName: String
     /// The words of the name without honorifics, suffixes and nicknames, as written.
-    public var words: [String]
+    public private(set) var words: [String]
+    /// The initial Congress.gov puts after the last name in witness file names: the first letter of the
+    /// first name, or of the last name when there is no first name (lower case, folded).
+    ///
+    /// Computed once here: matching documents to witnesses compares every file with every name.
+    public private(set) var fileInitial: Character?
+    /// The spellings of the last name a file name may use, letters and digits only: the whole last name
+    /// (`starcomesout`) and its last word (`out`).
+    public private(set) var fileSurnames: Set<String>
 
     /// Splits `apiName`; nil when it is empty or only whitespace.
     public init?(_ apiName: String) {
@@ -54,26 +62,18 @@ public struct WitnessName: Sendable, Hashable {
             while rest.count > 1, let first = rest.first, Self.isInitial(first) { rest.removeFirst() }
             lastName = rest.joined(separator: " ")
         }
+        fileInitial = TextFolding.lettersOnly(firstName ?? lastName).first
+        var surnames: Set<String> = [TextFolding.lettersOnly(lastName)]
+        if let lastWord = lastName.split(separator: " ").last {
+            surnames.insert(TextFolding.lettersOnly(String(lastWord)))
+        }
+        surnames.remove("")
+        fileSurnames = surnames
     }
 
     /// The folded name without honorifics and suffixes, the name half of a witness identity:
     /// `Dr. José A. Núñez, Ph.D.` → `jose a nunez`.
     public var identityName: String { TextFolding.fold(words.joined(separator: " ")) }
-
-    /// The initial Congress.gov puts after the last name in witness file names: the first letter of the
-    /// first name, or of the last name when there is no first name (lower case, folded).
-    public var fileInitial: Character? { TextFolding.lettersOnly(firstName ?? lastName).first }
-
-    /// The spellings of the last name a file name may use, letters and digits only: the whole last name
-    /// (`starcomesout`) and its last word (`out`).
-    public var fileSurnames: Set<String> {
-        var result: Set<String> = [TextFolding.lettersOnly(lastName)]
-        if let lastWord = lastName.split(separator: " ").last {
-            result.insert(TextFolding.lettersOnly(String(lastWord)))
-        }
-        result.remove("")
-        return result
-    }
 
     /// Honorifics and ranks removed from the front of a name, folded (lower case, no full stops).
     public static let honorifics: Set<String> = [
