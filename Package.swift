@@ -80,7 +80,9 @@ let package = Package(
         ),
         .testTarget(
             name: "UpdaterTests",
-            dependencies: ["Updater", "Journal", "Store", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "Updater", "Journal", "Store", "Congress", .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             exclude: ["Fixtures", "Golden"]
         ),
     ]

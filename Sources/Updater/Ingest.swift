@@ -48,6 +48,15 @@ public struct IngestOptions: Sendable {
     public var batchSize = 50
     /// All-or-nothing: if any batch fails, every batch this run committed is compensated.
     public var atomic = false
+    /// How to reach Congress.gov; required by ``Source/api`` (it carries the key).
+    public var api: CongressAPIConfiguration?
+    /// The API client's retries and failures as they happen, for the logs (called from any thread).
+    public var apiEvents: @Sendable (CongressAPIEvent) -> Void = { _ in }
+
+    /// The congress the live source lists when none is given.
+    public static let defaultAPICongress = 119
+    /// The look-back window of the live source when none is given, in days.
+    public static let defaultAPILookbackDays = 7
     /// Run-health thresholds and what a critical anomaly does (`Session+RunHealth.swift`).
     public var health = HealthPolicy()
 
@@ -96,18 +105,22 @@ extension Session {
         let source = try resolve(options.source)
         metrics.source = source.description
         var contents: SourceContents
+        var congressFilter = options.congress
+        var lookbackDays = options.lookbackDays
         switch source {
         case .sample(let day): contents = try BundledSample.read(day: day ?? 1)
         case .directory(let path): contents = try DocumentSource.read(folder: path)
         case .api:
-            throw UpdaterError(
-                .failure,
-                "the live Congress.gov source is not available in this build; use --source sample or dir:PATH"
-            )
+            let fetched = try readAPI(options)
+            contents = fetched.contents
+            metrics.apiRequests = fetched.requests
+            metrics.errors += fetched.errors
+            congressFilter = options.congress ?? IngestOptions.defaultAPICongress
+            lookbackDays = options.lookbackDays ?? IngestOptions.defaultAPILookbackDays
         }
         var startEvent = RunStarted(
-            runID: 0, command: "ingest", source: source.description, congress: options.congress,
-            lookbackDays: options.lookbackDays, batchSize: options.batchSize, atomic: options.atomic)
+            runID: 0, command: "ingest", source: source.description, congress: congressFilter,
+            lookbackDays: lookbackDays, batchSize: options.batchSize, atomic: options.atomic)
         startEvent.runID = 0
         let runID = try startRun(startEvent, extraKeys: ["source:\(source.description)"])
         metrics.runID = runID
@@ -135,8 +148,10 @@ extension Session {
                 continue
             case .success(let found): summary = found
             }
-            if let congress = options.congress, summary.congress != congress { continue }
-            if let days = options.lookbackDays, let updated = summary.updateDate?.date,
+            if let congress = congressFilter, summary.congress != congress { continue }
+            // The live source's window was applied by the API (by the list's update dates); a detail
+            // updated since the list was read is still this run's.
+            if source != .api, let days = options.lookbackDays, let updated = summary.updateDate?.date,
                 updated < now.addingTimeInterval(-Double(days) * 86_400)
             {
                 continue
@@ -363,6 +378,26 @@ extension Session {
         return metrics
     }
 
+    /// Reads the live source: the window ends now (the session's clock) and starts `lookbackDays`
+    /// before; committees are fetched for the codes the database lacks. Blocks until done.
+    private func readAPI(_ options: IngestOptions) throws -> CongressAPISource.Result {
+        guard let configuration = options.api else {
+            throw UpdaterError(
+                .failure, "--source api needs a Congress.gov API key: set CONGRESS_API_KEY (or API_KEY)")
+        }
+        let end = now()
+        let start = end.addingTimeInterval(
+            -Double(options.lookbackDays ?? IngestOptions.defaultAPILookbackDays) * 86_400)
+        let congress = options.congress ?? IngestOptions.defaultAPICongress
+        let known = try store.queue.read { db in
+            Set(try String.fetchAll(db, sql: "SELECT system_code FROM \(Schema.committees.name)"))
+        }
+        let source = CongressAPISource(client: CongressAPIClient(configuration, events: options.apiEvents))
+        return try waitFor {
+            try await source.read(congress: congress, from: start, to: end, knownCommittees: known)
+        }
+    }
+
     /// Whether `error`, raised while one meeting was being staged inside its savepoint, condemns that
     /// meeting alone. Yes for the meeting's own problems: mapping and diff errors, a before-image
     /// conflict, and SQLite refusing its rows (a constraint, a datatype mismatch, a value too big) —
@@ -458,4 +493,27 @@ private struct PlannedMeeting {
         origin = candidate.origin
         self.candidate = candidate
     }
+}
+
+/// Runs `body` to completion and returns its result, blocking the calling thread: the ingest run is
+/// synchronous (it owns a non-Sendable session), the HTTP client asynchronous. Never call it from a
+/// task of the cooperative pool: the pool could be starved of the thread `body` needs.
+func waitFor<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) throws -> T {
+    let box = OutcomeBox<T>()
+    let done = DispatchSemaphore(value: 0)
+    Task {
+        do { box.outcome = .success(try await body()) } catch { box.outcome = .failure(error) }
+        done.signal()
+    }
+    done.wait()
+    guard let outcome = box.outcome else { throw CancellationError() }
+    return try outcome.get()
+}
+
+/// The result handed from the task to the waiting thread.
+///
+/// `@unchecked Sendable`: written once by the task before it signals the semaphore, read by the
+/// waiting thread only after the signal; the semaphore orders the two.
+private final class OutcomeBox<T>: @unchecked Sendable {
+    var outcome: Result<T, any Error>?
 }

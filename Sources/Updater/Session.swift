@@ -69,6 +69,9 @@ public final class Session {
         lock.release()
     }
 
+    /// The current time by the session's clock.
+    public func now() -> Date { clock() }
+
     /// The current time as the database's timestamps write it: `YYYY-MM-DD HH:MM:SS` (UTC).
     public func timestamp() -> String {
         String(rfc3339Milliseconds(clock()).prefix(19)).replacingOccurrences(of: "T", with: " ")

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Congress
 import Foundation
 import Logging
 import Updater
@@ -15,15 +16,20 @@ struct IngestCommand: ParsableCommand {
             Sources: `sample` (default) is the bundled real data, two days of Congress.gov documents of the
             119th Congress: the first run of a data home ingests day 1, the next run day 2 (the real
             updates), later runs day 2 again (nothing changes). `sample:N` picks day N. `dir:PATH` reads
-            every *.json Congress.gov document under PATH (meeting details; committee lists are used as
-            reference data). `api` is the live Congress.gov API (not available in this build).
+            every *.json Congress.gov document under PATH (meeting details; committee lists and committee
+            details are used as reference data). `api` is the live Congress.gov API: the meetings of
+            --congress (default 119) updated in the last --lookback-days (default 7), with the details of
+            committees the database lacks.
 
             Every batch is journaled (with the rows before and after) and durable before it commits. An
             invalid meeting is rejected alone with its reasons; a failed batch does not stop the run,
             unless --atomic-run, which then undoes every batch the run committed.
 
             Environment: BATCH_PROCESSING_SIZE (default 50); ENABLE_BATCH_PROCESSING=false means
-            --atomic-run. Flags win over the environment.
+            --atomic-run. Flags win over the environment. For --source api: CONGRESS_API_KEY (or
+            API_KEY) holds the key (required; never logged); CONGRESS_API_BASE_URL the API root (default
+            https://api.congress.gov/v3); CONGRESS_API_CONCURRENCY detail requests at once (default 4,
+            at most 16); CONGRESS_API_TIMEOUT seconds per request (default 30).
 
             Output: a summary (or, with --format json, the metrics document) on standard output; logs on
             standard error and appended to DIR/logs/daily_update_YYYYMMDD.log (UTC date); a progress line
@@ -51,7 +57,7 @@ struct IngestCommand: ParsableCommand {
 
     @Option(
         name: .customLong("lookback-days"),
-        help: "Only meetings updated within this many days (default: no filter).")
+        help: "Only meetings updated within this many days (default: no filter; 7 for --source api).")
     var lookbackDays: Int?
 
     @Option(
@@ -85,6 +91,57 @@ struct IngestCommand: ParsableCommand {
         if batchSize == nil, let text = environment("BATCH_PROCESSING_SIZE"), (Int(text) ?? 0) < 1 {
             throw ValidationError("BATCH_PROCESSING_SIZE must be a positive integer (got \"\(text)\")")
         }
+        if let text = environment("CONGRESS_API_CONCURRENCY"), !(1...16).contains(Int(text) ?? 0) {
+            throw ValidationError(
+                "CONGRESS_API_CONCURRENCY must be an integer from 1 to 16 (got \"\(text)\")")
+        }
+        if let text = environment("CONGRESS_API_TIMEOUT"), !((Double(text) ?? 0) > 0) {
+            throw ValidationError(
+                "CONGRESS_API_TIMEOUT must be a positive number of seconds (got \"\(text)\")")
+        }
+        if let text = environment("HEARINGS_NOW"), Self.instant(text) == nil {
+            throw ValidationError("HEARINGS_NOW must be a time like 2025-10-02T06:00:00Z (got \"\(text)\")")
+        }
+    }
+
+    /// The live source's configuration from the environment. Checked before anything is opened, so a
+    /// missing key stops the run before it touches the data home.
+    private func apiConfiguration() throws -> CongressAPIConfiguration {
+        var variables: [String: String] = [:]
+        for name in ["CONGRESS_API_KEY", "API_KEY"] { variables[name] = environment(name) }
+        guard let key = CongressAPIKey.fromEnvironment(variables) else {
+            printError(
+                "error: --source api needs a Congress.gov API key: set CONGRESS_API_KEY (or API_KEY); "
+                    + "sign up at https://api.congress.gov/sign-up/")
+            throw ExitCode(1)
+        }
+        let base = environment("CONGRESS_API_BASE_URL") ?? CongressAPIConfiguration.defaultBaseURL
+        guard let url = URL(string: base), let scheme = url.scheme?.lowercased(),
+            ["http", "https"].contains(scheme),
+            url.host != nil, url.query == nil
+        else {
+            // The value is not echoed: a key pasted into the wrong variable must not reach the terminal.
+            printError(
+                "error: CONGRESS_API_BASE_URL must be an http(s) URL without a query, like \(CongressAPIConfiguration.defaultBaseURL)"
+            )
+            throw ExitCode(1)
+        }
+        var configuration = CongressAPIConfiguration(baseURL: url, apiKey: key)
+        if let text = environment("CONGRESS_API_CONCURRENCY"), let value = Int(text) {
+            configuration.concurrency = value
+        }
+        if let text = environment("CONGRESS_API_TIMEOUT"), let value = Double(text) {
+            configuration.requestTimeout = value
+        }
+        return configuration
+    }
+
+    /// `text` as an instant: RFC 3339 with a `Z` or an offset, seconds optional fractions.
+    static func instant(_ text: String) -> Date? {
+        let formatter = ISO8601DateFormatter()
+        if let date = formatter.date(from: text) { return date }
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.date(from: text)
     }
 
     func run() throws {
@@ -95,8 +152,14 @@ struct IngestCommand: ParsableCommand {
         options.batchSize = batchSize ?? environment("BATCH_PROCESSING_SIZE").flatMap { Int($0) } ?? 50
         options.atomic = atomicRun || environment("ENABLE_BATCH_PROCESSING")?.lowercased() == "false"
         options.health = try health.policy()
+        if options.source == .api { options.api = try apiConfiguration() }
+        // A fixed "now" (tests, or replaying a past day's window): the API window and every timestamp
+        // the run writes follow it.
+        var clock: (@Sendable () -> Date)?
+        if let fixed = environment("HEARINGS_NOW").flatMap(Self.instant) { clock = { fixed } }
         let sinks = HearingsLogging.bootstrap(home: home.path)
         let logger = Logger(label: "hearings.ingest")
+        options.apiEvents = { event in Self.log(event, to: logger) }
         logger.info(
             "ingest run starting",
             metadata: [
@@ -113,7 +176,9 @@ struct IngestCommand: ParsableCommand {
         }
         let metrics: IngestMetrics
         do {
-            metrics = try withSession(home: home, command: "ingest", failure: stopped) { session in
+            metrics = try withSession(
+                home: home, command: "ingest", clock: clock, failure: stopped
+            ) { session in
                 let snapshot = noSnapshot ? nil : try session.applySnapshotPolicy()
                 var metrics = try session.ingest(options) { event in
                     log(event, to: logger)
@@ -135,7 +200,7 @@ struct IngestCommand: ParsableCommand {
                 ? "ingest run finished: nothing to change" : "ingest run finished",
             metadata: [
                 "run_id": "\(metrics.runID)", "source": "\(metrics.source)",
-                "checked": "\(metrics.hearingsChecked)",
+                "checked": "\(metrics.hearingsChecked)", "api_requests": "\(metrics.apiRequests)",
                 "added": "\(metrics.hearingsAdded)", "updated": "\(metrics.hearingsUpdated)",
                 "unchanged": "\(metrics.hearingsUnchanged)", "mutations": "\(metrics.mutations)",
                 "batches": "\(metrics.batchProcessing.batchCount)",
@@ -174,6 +239,22 @@ struct IngestCommand: ParsableCommand {
                     "run_id": "\(metrics.runID)",
                     "compensated": "\(metrics.compensatedBatchIDs.map(String.init).joined(separator: ","))",
                 ])
+        }
+    }
+
+    /// Logs what the API client reports: endpoints by path only (never a host, query or key).
+    private static func log(_ event: CongressAPIEvent, to logger: Logger) {
+        switch event {
+        case .retrying(let endpoint, let attempt, let problem, let delay):
+            logger.warning(
+                "API request will be retried",
+                metadata: [
+                    "endpoint": "\(endpoint)", "attempt": "\(attempt)", "problem": "\(problem)",
+                    "delay_s": "\((delay * 1000).rounded() / 1000)",
+                ])
+        case .failed(let endpoint, let problem):
+            logger.error(
+                "API request failed", metadata: ["endpoint": "\(endpoint)", "problem": "\(problem)"])
         }
     }
 
@@ -252,6 +333,10 @@ struct IngestCommand: ParsableCommand {
                 + (metrics.batchIDs.isEmpty
                     ? "" : " ids \(metrics.batchIDs.map(String.init).joined(separator: ", "))"))
         for error in batches.batchErrors { print("  failed: \(error)") }
+        let otherErrors = metrics.errors.filter { !batches.batchErrors.contains($0) }
+        if metrics.apiRequests > 0 { print("  API requests: \(metrics.apiRequests)") }
+        for error in otherErrors.prefix(20) { print(LogText.sanitised("  error: \(error)")) }
+        if otherErrors.count > 20 { print("  … (--format json lists all)") }
         if !metrics.compensatedBatchIDs.isEmpty && !metrics.anomalyReverted {
             print(
                 "  atomic run undone: batches \(metrics.compensatedBatchIDs.map(String.init).joined(separator: ", "))"
@@ -317,11 +402,13 @@ struct RecoverCommand: ParsableCommand {
 /// Opens a session (lock, database, journal, recovery), runs `body`, closes it. An `UpdaterError` is
 /// printed on standard error, handed to `failure` (for the log file) and turned into its exit status.
 func withSession<T>(
-    home: HomeOptions, command: String, failure: (String) -> Void = { _ in },
+    home: HomeOptions, command: String, clock: (@Sendable () -> Date)? = nil,
+    failure: (String) -> Void = { _ in },
     _ body: (Session) throws -> T
 ) throws -> T {
     do {
-        let session = try Session(home: DataHome(path: home.path), command: command)
+        let session = try Session(
+            home: DataHome(path: home.path), command: command, clock: clock ?? { Date() })
         let result: T
         do {
             result = try body(session)

@@ -1,3 +1,4 @@
+import Congress
 import Foundation
 import Journal
 import Logging
@@ -219,7 +220,9 @@ enum LogText {
     static func sanitised(_ text: String) -> String {
         var result = withoutQueryStrings(text)
         for name in ["CONGRESS_API_KEY", "API_KEY"] {
-            if let key = environment(name), key.count >= 4 {
+            guard let raw = environment(name) else { continue }
+            // The value as set and as used (quotes stripped): either could be echoed.
+            for key in [raw, CongressAPIKey(raw)?.value].compactMap({ $0 }) where key.count >= 4 {
                 result = result.replacingOccurrences(of: key, with: "[key]")
             }
         }

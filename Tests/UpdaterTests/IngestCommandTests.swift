@@ -44,16 +44,22 @@ import Testing
         )
     }
 
-    /// Runs `hearings arguments…` with the ingest environment variables cleared (flags decide), its
-    /// output captured in files (a pipe could fill up and stall the child).
-    func hearings(_ arguments: [String]) throws -> Run {
+    /// Runs `hearings arguments…` with the ingest environment variables cleared (flags decide) and
+    /// `extra` set, its output captured in files (a pipe could fill up and stall the child).
+    func hearings(_ arguments: [String], environment extra: [String: String] = [:]) throws -> Run {
         let process = Process()
         process.executableURL = try Self.executable()
         process.arguments = arguments
         var environment = ProcessInfo.processInfo.environment
-        for name in ["HEARINGS_HOME", "BATCH_PROCESSING_SIZE", "ENABLE_BATCH_PROCESSING", "COLUMNS"] {
+        for name in [
+            "HEARINGS_HOME", "BATCH_PROCESSING_SIZE", "ENABLE_BATCH_PROCESSING", "COLUMNS",
+            "CONGRESS_API_KEY",
+            "API_KEY", "CONGRESS_API_BASE_URL", "CONGRESS_API_CONCURRENCY", "CONGRESS_API_TIMEOUT",
+            "HEARINGS_NOW",
+        ] {
             environment.removeValue(forKey: name)
         }
+        environment.merge(extra) { $1 }
         process.environment = environment
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent(
             "hearings-run-\(UUID().uuidString)")

@@ -70,7 +70,8 @@ public struct Candidate: Sendable {
 public struct SourceContents: Sendable {
     /// Every committee-meeting detail document, in a deterministic order (by path).
     public var candidates: [Candidate] = []
-    /// Committees from committee list responses (`{"committees": [...]}`).
+    /// Committees from committee list responses (`{"committees": [...]}`) and committee details
+    /// (`{"committee": {...}}`).
     public var committees: [CommitteeListItem] = []
     /// Committee entries that could not be read, and files that were not JSON at all.
     public var problems: [CongressDecodingError] = []
@@ -81,7 +82,8 @@ public struct SourceContents: Sendable {
 /// Reads a folder of Congress.gov API JSON documents (`dir:PATH` and the bundled sample).
 ///
 /// Every `*.json` file under the folder, recursively, in path order: a top-level `committeeMeeting`
-/// object is a candidate meeting; a top-level `committees` array is committee reference data; other
+/// object is a candidate meeting; a top-level `committees` array (a committee list) or `committee`
+/// object (a committee detail, see ``CommitteeListItem/init(_:)``) is committee reference data; other
 /// JSON documents are counted and ignored. A file that cannot be read or parsed becomes a candidate
 /// whose error names the file.
 public enum DocumentSource {
@@ -144,6 +146,17 @@ public enum DocumentSource {
                 contents.problems.append(
                     CongressDecodingError(eventId: nil, source: origin, field: "", problem: "\(error)"))
             }
+        case .committeeDetail:
+            // A committee detail, as the live source fetches for a committee the database lacks.
+            do {
+                contents.committees.append(
+                    CommitteeListItem(try CommitteeDetailResponse.decode(from: data, source: origin)))
+            } catch let error as CongressDecodingError {
+                contents.problems.append(error)
+            } catch {
+                contents.problems.append(
+                    CongressDecodingError(eventId: nil, source: origin, field: "", problem: "\(error)"))
+            }
         case .other:
             contents.ignoredFiles += 1
         }
@@ -181,18 +194,19 @@ public enum DocumentSource {
 }
 
 /// What a JSON document is, read in one decode: a meeting detail (with its summary, or the error in
-/// the summary's fields), a committee list, or something else.
+/// the summary's fields), a committee list, a committee detail, or something else.
 private struct DocumentProbe: Decodable {
     enum Kind {
         case meeting(Result<MeetingSummary, CongressDecodingError>)
         case committeeList
+        case committeeDetail
         case other
     }
 
     var kind: Kind
 
     private enum CodingKeys: String, CodingKey {
-        case committeeMeeting, committees
+        case committeeMeeting, committees, committee
     }
 
     init(from decoder: any Decoder) throws {
@@ -209,6 +223,8 @@ private struct DocumentProbe: Decodable {
             }
         } else if container.contains(.committees) {
             kind = .committeeList
+        } else if container.contains(.committee) {
+            kind = .committeeDetail
         } else {
             kind = .other
         }
