@@ -223,8 +223,16 @@ public final class Session {
         } catch let error as JournalError {
             throw UpdaterError(.failure, "the journal failed, the run stops: \(error)")
         } catch {
-            // Rolled back: journal why the batch failed (with the intent if it got that far, or alone).
-            try reject(rejected)
+            // Rolled back: journal why the batch failed. Its rejections went out with the intent if it
+            // was appended; otherwise they go now, naming the batch that carried them.
+            if intentPosition == nil {
+                try reject(
+                    rejected.map {
+                        var tagged = $0
+                        tagged.batchID = batchID
+                        return tagged
+                    })
+            }
             try appendOutcome(
                 BatchOutcome(
                     batchID: batchID, runID: runID, result: .failed, reason: describe(error),

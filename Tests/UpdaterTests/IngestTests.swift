@@ -34,6 +34,35 @@ func failBatch(_ batchID: Int64, in home: DataHome) throws {
     }
 }
 
+/// Six real meetings of the sample under `home/input`, five of them made hostile: a bad chamber, a bad
+/// status, an empty title, a copy (duplicate event id), plus a file that is not JSON.
+func hostileFolder(in home: DataHome) throws -> (folder: String, ids: [String]) {
+    let folder = home.path + "/input"
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    let source = sampleFolder(day: 1) + "/house"
+    let names = try FileManager.default.contentsOfDirectory(atPath: source).sorted().prefix(6)
+    for name in names {
+        try FileManager.default.copyItem(atPath: source + "/" + name, toPath: folder + "/" + name)
+    }
+    func edit(_ name: String, _ change: (inout [String: Any]) -> Void) throws {
+        let path = folder + "/" + name
+        var document =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path)))
+            as? [String: Any] ?? [:]
+        var meeting = document["committeeMeeting"] as? [String: Any] ?? [:]
+        change(&meeting)
+        document["committeeMeeting"] = meeting
+        try JSONSerialization.data(withJSONObject: document).write(to: URL(fileURLWithPath: path))
+    }
+    let ids = names.map { String($0.dropLast(5)) }
+    try edit(names[0]) { $0["chamber"] = "Hosue" }
+    try edit(names[1]) { $0["meetingStatus"] = "Sort of happening" }
+    try edit(names[2]) { $0["title"] = "" }
+    try Data("{not json".utf8).write(to: URL(fileURLWithPath: folder + "/broken.json"))
+    try FileManager.default.copyItem(atPath: source + "/" + names[3], toPath: folder + "/copy-of-\(names[3])")
+    return (folder, ids)
+}
+
 @Suite struct IngestTests {
     @Test func sampleDayOneThenDayTwoThenNothing() throws {
         let home = try temporaryHome()
@@ -71,31 +100,7 @@ func failBatch(_ batchID: Int64, in home: DataHome) throws {
 
     @Test func invalidItemsAreRejectedAloneWithItemAndField() throws {
         let home = try temporaryHome()
-        let folder = home.path + "/input"
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        let source = sampleFolder(day: 1) + "/house"
-        let names = try FileManager.default.contentsOfDirectory(atPath: source).sorted().prefix(6)
-        for name in names {
-            try FileManager.default.copyItem(atPath: source + "/" + name, toPath: folder + "/" + name)
-        }
-        // Bad chamber, bad status, an empty title, a broken file, a duplicate event id.
-        func edit(_ name: String, _ change: (inout [String: Any]) -> Void) throws {
-            let path = folder + "/" + name
-            var document =
-                try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path)))
-                as? [String: Any] ?? [:]
-            var meeting = document["committeeMeeting"] as? [String: Any] ?? [:]
-            change(&meeting)
-            document["committeeMeeting"] = meeting
-            try JSONSerialization.data(withJSONObject: document).write(to: URL(fileURLWithPath: path))
-        }
-        let ids = names.map { String($0.dropLast(5)) }
-        try edit(names[0]) { $0["chamber"] = "Hosue" }
-        try edit(names[1]) { $0["meetingStatus"] = "Sort of happening" }
-        try edit(names[2]) { $0["title"] = "" }
-        try Data("{not json".utf8).write(to: URL(fileURLWithPath: folder + "/broken.json"))
-        try FileManager.default.copyItem(
-            atPath: source + "/" + names[3], toPath: folder + "/copy-of-\(names[3])")
+        let (folder, ids) = try hostileFolder(in: home)
         let metrics = try ingest(home) { $0.source = .directory(folder) }
         let issues = Set(metrics.validationIssues.map { "\($0.item) \($0.field)" })
         #expect(issues.contains("\(ids[0]) chamber"), "\(issues)")
@@ -106,6 +111,24 @@ func failBatch(_ batchID: Int64, in home: DataHome) throws {
         #expect(metrics.hearingsAdded == 3, "the valid meetings of the same batch are applied")
         let rejected = try events(home, type: EventType.rejected).map { try $0.decode(Rejected.self) }
         #expect(rejected.count == metrics.validationIssues.count, "every rejection is journaled")
+    }
+
+    @Test func rejectionsOfABatchThatFailsAfterItsIntentAreJournaledOnce() throws {
+        // A normal run of the hostile input tells which batch carries the rejections; in a fresh home
+        // that batch fails at its marker, after its intent and rejections are journaled.
+        let probe = try temporaryHome()
+        let (probeFolder, _) = try hostileFolder(in: probe)
+        let normal = try ingest(probe) { $0.source = .directory(probeFolder) }
+        let carrier = try #require(
+            try events(probe, type: EventType.rejected).map { try $0.decode(Rejected.self) }.first?.batchID)
+        let home = try temporaryHome()
+        let (folder, _) = try hostileFolder(in: home)
+        try failBatch(carrier, in: home)
+        let metrics = try ingest(home) { $0.source = .directory(folder) }
+        #expect(metrics.batchProcessing.batchesFailed == 1)
+        let rejected = try events(home, type: EventType.rejected).map { try $0.decode(Rejected.self) }
+        #expect(rejected.count == normal.validationIssues.count, "each rejection journaled once")
+        #expect(rejected.allSatisfy { $0.batchID == carrier }, "\(rejected.map(\.batchID))")
     }
 
     @Test func failedBatchDoesNotStopTheRun() throws {
