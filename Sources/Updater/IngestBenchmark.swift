@@ -236,7 +236,8 @@ public enum IngestBenchmark {
         guard metrics.hearingsAdded == options.changes, metrics.batchProcessing.batchesFailed == 0 else {
             throw UpdaterError(
                 .failure,
-                "scale run: \(metrics.hearingsAdded) added, \(metrics.batchProcessing.batchesFailed) batches failed, "
+                "scale run: \(metrics.hearingsChecked) checked, \(metrics.hearingsAdded) added, "
+                    + "\(metrics.hearingsUpdated) updated, \(metrics.batchProcessing.batchesFailed) batches failed, "
                     + "\(metrics.validationIssues.count) rejected (first: \(metrics.validationIssues.first.map { "\($0)" } ?? "-"))"
             )
         }

@@ -131,6 +131,31 @@ func hostileFolder(in home: DataHome) throws -> (folder: String, ids: [String]) 
         #expect(rejected.allSatisfy { $0.batchID == carrier }, "\(rejected.map(\.batchID))")
     }
 
+    @Test func nestedFoldersAreReadAndSymbolicLinksReportedNotFollowed() throws {
+        let home = try temporaryHome()
+        let folder = home.path + "/input"
+        let outside = home.path + "/outside"
+        let manager = FileManager.default
+        try manager.createDirectory(atPath: folder + "/a/b", withIntermediateDirectories: true)
+        try manager.createDirectory(atPath: outside, withIntermediateDirectories: true)
+        let source = sampleFolder(day: 1) + "/house"
+        let names = try manager.contentsOfDirectory(atPath: source).sorted().prefix(3)
+        try manager.copyItem(atPath: source + "/" + names[0], toPath: folder + "/" + names[0])
+        try manager.copyItem(atPath: source + "/" + names[1], toPath: folder + "/a/b/" + names[1])
+        try manager.copyItem(atPath: source + "/" + names[2], toPath: outside + "/" + names[2])
+        try manager.createSymbolicLink(
+            atPath: folder + "/a/link.json", withDestinationPath: outside + "/" + names[2])
+        try manager.createSymbolicLink(atPath: folder + "/linked-folder", withDestinationPath: outside)
+        let metrics = try ingest(home) { $0.source = .directory(folder) }
+        #expect(metrics.hearingsAdded == 2, "the two real files, one of them two folders down")
+        let issues = metrics.validationIssues.map { "\($0.item): \($0.problem)" }.sorted()
+        #expect(
+            issues == [
+                "a/link.json: a symbolic link, not followed", "linked-folder: a symbolic link, not followed",
+            ],
+            "\(issues)")
+    }
+
     @Test func failedBatchDoesNotStopTheRun() throws {
         let home = try temporaryHome()
         try failBatch(3, in: home)

@@ -98,17 +98,53 @@ public enum DocumentSource {
         else {
             throw CongressDecodingError(eventId: nil, source: folder, field: "", problem: "no such folder")
         }
-        guard let enumerator = FileManager.default.enumerator(atPath: folder) else {
-            throw CongressDecodingError(
-                eventId: nil, source: folder, field: "", problem: "cannot list the folder")
-        }
-        var paths: [String] = []
-        for case let path as String in enumerator where path.hasSuffix(".json") { paths.append(path) }
         var contents = SourceContents()
+        let paths = jsonFiles(under: folder, problems: &contents.problems)
         for path in paths.sorted() {
             read(file: folder + "/" + path, origin: path, into: &contents)
         }
         return contents
+    }
+
+    /// Every `*.json` regular file under `folder`, as paths relative to it.
+    ///
+    /// A subfolder that cannot be listed is a problem naming it, never skipped in silence; symbolic
+    /// links are not followed (a path given on the command line must not lead out of its folder) and
+    /// are reported.
+    static func jsonFiles(under folder: String, problems: inout [CongressDecodingError]) -> [String] {
+        let manager = FileManager.default
+        var result: [String] = []
+        var pending = [""]
+        while let relative = pending.popLast() {
+            let names: [String]
+            do {
+                names = try manager.contentsOfDirectory(
+                    atPath: relative.isEmpty ? folder : folder + "/" + relative)
+            } catch {
+                problems.append(
+                    CongressDecodingError(
+                        eventId: nil, source: relative.isEmpty ? "." : relative, field: "",
+                        problem: "cannot list the folder: \(error.localizedDescription)"))
+                continue
+            }
+            for name in names {
+                let child = relative.isEmpty ? name : relative + "/" + name
+                // `attributesOfItem` does not follow a final symbolic link.
+                let type =
+                    (try? manager.attributesOfItem(atPath: folder + "/" + child))?[.type]
+                    as? FileAttributeType
+                switch type {
+                case .typeDirectory?: pending.append(child)
+                case .typeRegular? where name.hasSuffix(".json"): result.append(child)
+                case .typeSymbolicLink?:
+                    problems.append(
+                        CongressDecodingError(
+                            eventId: nil, source: child, field: "", problem: "a symbolic link, not followed"))
+                default: continue
+                }
+            }
+        }
+        return result
     }
 
     private static func read(file: String, origin: String, into contents: inout SourceContents) {
