@@ -229,7 +229,7 @@ extension Session {
             var batch: [(eventID: String, mapped: MappedMeeting)] = []
             for planned in valid[start..<min(valid.count, start + batchSize)] {
                 let meeting: CommitteeMeeting
-                switch planned.candidate.load() {
+                switch planned.load() {
                 case .failure(let error):
                     note(
                         error.eventId ?? planned.eventID, error.field.isEmpty ? "(document)" : error.field,
@@ -484,14 +484,15 @@ private struct PlannedMeeting {
     var congress: Int
     var updated: Date
     var origin: String
-    var candidate: Candidate
+    /// Reads the whole meeting (the candidate's loader: the rest of the candidate is not kept).
+    var load: @Sendable () -> Result<CommitteeMeeting, CongressDecodingError>
 
     init(_ summary: MeetingSummary, _ candidate: Candidate) {
         eventID = summary.eventId
         congress = summary.congress
         updated = summary.updateDate?.date ?? .distantPast
         origin = candidate.origin
-        self.candidate = candidate
+        load = candidate.deferredLoad
     }
 }
 

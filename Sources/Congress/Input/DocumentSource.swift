@@ -57,6 +57,9 @@ public struct Candidate: Sendable {
     /// The whole meeting, decoded (for a file: read again now), or the error naming the item and field.
     public func load() -> Result<CommitteeMeeting, CongressDecodingError> { loader() }
 
+    /// `load` alone, for a caller that keeps it without the rest of the candidate.
+    public var deferredLoad: @Sendable () -> Result<CommitteeMeeting, CongressDecodingError> { loader }
+
     /// The item's name in reports: the event id if known, else the origin.
     public var item: String {
         switch summary {
@@ -101,7 +104,7 @@ public enum DocumentSource {
         var contents = SourceContents()
         let paths = jsonFiles(under: folder, problems: &contents.problems)
         for path in paths.sorted() {
-            read(file: folder + "/" + path, origin: path, into: &contents)
+            read(folder: folder, origin: path, into: &contents)
         }
         return contents
     }
@@ -147,7 +150,8 @@ public enum DocumentSource {
         return result
     }
 
-    private static func read(file: String, origin: String, into contents: inout SourceContents) {
+    private static func read(folder: String, origin: String, into contents: inout SourceContents) {
+        let file = folder + "/" + origin
         let data: Data
         switch readFile(file, origin: origin) {
         case .failure(let error):
@@ -170,7 +174,11 @@ public enum DocumentSource {
         switch probe.kind {
         case .meeting(let summary):
             contents.candidates.append(
-                Candidate(origin: origin, summary: summary) { loadMeeting(file: file, origin: origin) })
+                // The loader joins the path again when called: a candidate stays small (the folder's
+                // text is shared by all of them).
+                Candidate(origin: origin, summary: summary) {
+                    loadMeeting(file: folder + "/" + origin, origin: origin)
+                })
         case .committeeList:
             do {
                 let response = try CommitteeListResponse.decode(from: data, source: origin)
