@@ -17,8 +17,8 @@ struct EventLineReader {
         var description: String { "malformed event line at byte \(offset): \(problem)" }
     }
 
-    private let bytes: UnsafeBufferPointer<UInt8>
-    private var index = 0
+    let bytes: UnsafeBufferPointer<UInt8>
+    var index = 0
 
     private init(_ bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
 
@@ -264,7 +264,7 @@ struct EventLineReader {
         }
     }
 
-    private mutating func mutation(keeping wanted: RowSet?) throws -> Mutation? {
+    mutating func mutation(keeping wanted: RowSet?) throws -> Mutation? {
         var kind: Mutation.Kind?
         var table: String?
         var key: RowImage?
@@ -409,7 +409,7 @@ struct EventLineReader {
 
     func failure(_ problem: String) -> Failure { Failure(problem: problem, offset: index) }
 
-    private mutating func skipSpace() {
+    mutating func skipSpace() {
         while index < bytes.count {
             switch bytes[index] {
             case 0x20, 0x09, 0x0a, 0x0d: index += 1
@@ -418,7 +418,7 @@ struct EventLineReader {
         }
     }
 
-    private mutating func expect(_ byte: UInt8) throws {
+    mutating func expect(_ byte: UInt8) throws {
         skipSpace()
         guard index < bytes.count, bytes[index] == byte else {
             throw failure("expected \"\(Character(Unicode.Scalar(byte)))\"")
@@ -427,14 +427,14 @@ struct EventLineReader {
     }
 
     /// Whether the next byte (after space) is `byte`; consumes it if so.
-    private mutating func take(_ byte: UInt8) -> Bool {
+    mutating func take(_ byte: UInt8) -> Bool {
         skipSpace()
         guard index < bytes.count, bytes[index] == byte else { return false }
         index += 1
         return true
     }
 
-    private mutating func literal(_ word: String) throws {
+    mutating func literal(_ word: String) throws {
         let expected = word.utf8
         guard index + expected.count <= bytes.count,
             zip(bytes[index..<(index + expected.count)], expected).allSatisfy({ $0 == $1 })
@@ -443,7 +443,7 @@ struct EventLineReader {
     }
 
     /// Consumes `null` if it comes next.
-    private mutating func skipNull() throws -> Bool {
+    mutating func skipNull() throws -> Bool {
         skipSpace()
         guard index < bytes.count, bytes[index] == UInt8(ascii: "n") else { return false }
         try literal("null")
@@ -452,7 +452,7 @@ struct EventLineReader {
 
     /// Calls `body` with each member's name, the reader positioned at its value; `body` must consume
     /// the value, and returns false to stop reading (the rest of the object is then left unread).
-    private mutating func members(_ body: (String, inout EventLineReader) throws -> Bool) throws {
+    mutating func members(_ body: (String, inout EventLineReader) throws -> Bool) throws {
         try expect(UInt8(ascii: "{"))
         if take(UInt8(ascii: "}")) { return }
         repeat {
@@ -465,7 +465,7 @@ struct EventLineReader {
     }
 
     /// Calls `body` with the reader positioned at each element of an array; `body` consumes it.
-    private mutating func elements(_ body: (inout EventLineReader) throws -> Void) throws {
+    mutating func elements(_ body: (inout EventLineReader) throws -> Void) throws {
         try expect(UInt8(ascii: "["))
         if take(UInt8(ascii: "]")) { return }
         repeat { try body(&self) } while take(UInt8(ascii: ","))
@@ -482,7 +482,7 @@ struct EventLineReader {
         return count
     }
 
-    private mutating func string() throws -> String {
+    mutating func string() throws -> String {
         try expect(UInt8(ascii: "\""))
         let start = index
         while index < bytes.count {
@@ -555,12 +555,12 @@ struct EventLineReader {
         return false
     }
 
-    private mutating func optionalString() throws -> String? {
+    mutating func optionalString() throws -> String? {
         try skipNull() ? nil : try string()
     }
 
     /// An integer literal (no fraction or exponent) that fits 64 bits.
-    private mutating func integer() throws -> Int64 {
+    mutating func integer() throws -> Int64 {
         skipSpace()
         let negative = index < bytes.count && bytes[index] == UInt8(ascii: "-")
         if negative { index += 1 }
@@ -592,7 +592,7 @@ struct EventLineReader {
         try optionalInteger().map { Int(clamping: $0) }
     }
 
-    private mutating func optionalInteger() throws -> Int64? {
+    mutating func optionalInteger() throws -> Int64? {
         try skipNull() ? nil : try integer()
     }
 
@@ -621,7 +621,7 @@ struct EventLineReader {
 
     /// Skips one value of any kind without building it (strings scanned for their closing quote,
     /// containers by bracket depth).
-    private mutating func skipValue() throws {
+    mutating func skipValue() throws {
         skipSpace()
         guard index < bytes.count else { throw failure("a value is missing") }
         switch bytes[index] {
@@ -652,7 +652,7 @@ struct EventLineReader {
         }
     }
 
-    private mutating func skipString() throws {
+    mutating func skipString() throws {
         // memchr finds the next quote; a quote preceded by an odd run of backslashes is escaped.
         guard let base = bytes.baseAddress else { throw failure("unterminated string") }
         var from = index + 1

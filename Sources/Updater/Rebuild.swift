@@ -116,32 +116,37 @@ public enum Rebuild {
             // A new file that is discarded on any failure: no need to sync every transaction.
             try db.execute(sql: "PRAGMA synchronous = OFF")
             try db.inTransaction(.immediate) {
-                // The second pass: each planned intent is decoded as it is read and applied at once, so
-                // memory holds one batch, however long the journal.
+                // The second pass: each planned intent is applied as it is read, straight from its line,
+                // so memory holds one line, however long the journal.
+                let replayer = try IntentReplayer(db)
                 var next = 0
                 if let first = plan.first?.position, let last = plan.last?.position {
                     try journal.read(from: first, through: last) { entry in
                         guard entry.position == plan[next].position else { return true }
-                        let intent = try EventLineReader.intent(entry.line)
-                        guard intent.batchID == plan[next].batchID else {
+                        let batchID = plan[next].batchID
+                        let replayed: IntentReplayer.Replayed
+                        do {
+                            replayed = try replayer.replay(entry.line, batchID: batchID, db)
+                        } catch is IntentReplayer.OtherBatch {
                             throw UpdaterError(
                                 .verification,
                                 "the event at position \(entry.position) changed while the rebuild read it")
-                        }
-                        do {
-                            try Store.apply(intent.mutations, db)
+                        } catch let error as EventLineReader.Failure {
+                            throw UpdaterError(
+                                .verification,
+                                "the batch intent at position \(entry.position) is unreadable: \(error)")
                         } catch let error as ConflictError {
                             throw UpdaterError(
                                 .verification,
-                                "batch \(intent.batchID) does not apply to the state before it: \(error). The "
+                                "batch \(batchID) does not apply to the state before it: \(error). The "
                                     + "journal and the snapshot disagree; run `hearings verify`.")
                         }
                         try db.execute(
                             sql:
                                 "INSERT INTO journal_batches (batch_id, intent_position, committed_at, state_checksum) VALUES (?, ?, ?, ?)",
                             arguments: [
-                                intent.batchID, Int64(entry.position), rfc3339Milliseconds(Date()),
-                                intent.checksumAfter,
+                                batchID, Int64(entry.position), rfc3339Milliseconds(Date()),
+                                replayed.checksumAfter,
                             ])
                         next += 1
                         return next < plan.count
