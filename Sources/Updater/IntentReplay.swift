@@ -35,6 +35,8 @@ final class IntentReplayer {
         var batchID: Int64
         var checksumAfter: String
         var mutations: Int
+        /// How many of them took the general path (an unusual shape, or a conflict being described).
+        var general: Int
     }
 
     /// A managed table with its statements prepared, and where each bound column lies in an image.
@@ -136,6 +138,7 @@ final class IntentReplayer {
             var checksumAfter: String?
             var type: String?
             var mutations = 0
+            var general = 0
             // Members other than the mutations are few per line: read as the general reader reads them.
             try reader.members { name, reader in
                 switch name {
@@ -156,7 +159,7 @@ final class IntentReplayer {
                 case "items": try reader.elements { reader in _ = try reader.string() }
                 case "mutations":
                     try reader.elements { reader in
-                        try self.replayMutation(&reader, db)
+                        if try !self.replayMutation(&reader, db) { general += 1 }
                         mutations += 1
                     }
                 case "checksum_before": checksumBefore = try reader.string()
@@ -171,12 +174,13 @@ final class IntentReplayer {
             guard let batchID, runID != nil, kind != nil, checksumBefore != nil, let checksumAfter else {
                 throw reader.failure("a batch intent misses batch_id, run_id, kind or a checksum")
             }
-            return Replayed(batchID: batchID, checksumAfter: checksumAfter, mutations: mutations)
+            return Replayed(
+                batchID: batchID, checksumAfter: checksumAfter, mutations: mutations, general: general)
         }
     }
 
-    /// Applies the mutation the reader is at, consuming it.
-    private func replayMutation(_ reader: inout EventLineReader, _ db: Database) throws {
+    /// Applies the mutation the reader is at, consuming it; returns false when it took the general path.
+    private func replayMutation(_ reader: inout EventLineReader, _ db: Database) throws -> Bool {
         let start = reader.index
         let applied: Bool
         do {
@@ -185,10 +189,10 @@ final class IntentReplayer {
             // The general reader says what is wrong, in its own words.
             applied = false
         }
-        if applied { return }
+        if applied { return true }
         reader.index = start
-        guard let mutation = try reader.mutation(keeping: nil) else { return }
-        try Store.apply([mutation], db)
+        if let mutation = try reader.mutation(keeping: nil) { try Store.apply([mutation], db) }
+        return false
     }
 
     /// Reads the mutation the reader is at and applies it when it has the usual shape; false, having
@@ -439,21 +443,62 @@ extension EventLineReader {
     mutating func plainString() throws -> Range<Int>? {
         try expect(UInt8(ascii: "\""))
         let start = index
-        // memchr finds the closing quote, then any backslash before it (an escaped quote included):
-        // both vectorised, where a loop over the bytes cost a tenth of a replay.
-        guard let base = bytes.baseAddress,
-            let quote = memchr(base + start, Int32(UInt8(ascii: "\"")), bytes.count - start)
-        else { throw failure("unterminated string") }
-        let end = base.distance(to: quote.assumingMemoryBound(to: UInt8.self))
-        let text = UnsafeBufferPointer(start: base + start, count: end - start)
-        guard memchr(base + start, Int32(UInt8(ascii: "\\")), end - start) == nil,
-            isASCII(text) || isValidUTF8(text)
-        else {
+        guard let base = bytes.baseAddress else { throw failure("unterminated string") }
+        let raw = UnsafeRawPointer(base)
+        let count = bytes.count
+        var cursor = start
+        var firstHigh: Int?
+        // Once a non-ASCII byte is found, the rest is validated in one go: only quotes and backslashes
+        // stop the scan then.
+        var flagged = Self.highBits
+        // One pass finds the closing quote and any backslash or non-ASCII byte before it, eight bytes at
+        // a time: most strings are short names and values, where calls to memchr and a separate
+        // validation cost a tenth of a replay.
+        while true {
+            while cursor <= count - 8 {
+                let word = raw.loadUnaligned(fromByteOffset: cursor, as: UInt64.self)
+                let special =
+                    Self.bytes(of: word, equal: 0x22) | Self.bytes(of: word, equal: 0x5C)
+                    | (word & flagged)
+                if special != 0 {
+                    // The lowest flagged byte is a true match (false ones only follow a true one).
+                    cursor += special.trailingZeroBitCount / 8
+                    break
+                }
+                cursor += 8
+            }
+            guard cursor < count else { throw failure("unterminated string") }
+            let byte = bytes[cursor]
+            if byte == UInt8(ascii: "\"") { break }
+            if byte == UInt8(ascii: "\\") {
+                index = start - 1
+                return nil
+            }
+            if byte >= 0x80, firstHigh == nil {
+                firstHigh = cursor
+                flagged = 0
+            }
+            cursor += 1
+        }
+        // An ASCII prefix is valid whatever follows: only the rest needs checking.
+        if let firstHigh,
+            !isValidUTF8(UnsafeBufferPointer(start: base + firstHigh, count: cursor - firstHigh))
+        {
             index = start - 1
             return nil
         }
-        index = end + 1
-        return start..<end
+        index = cursor + 1
+        return start..<cursor
+    }
+
+    private static let highBits: UInt64 = 0x8080_8080_8080_8080
+
+    /// The high bit of each byte of `word` equal to `byte` (and maybe of bytes after the first equal one).
+    @inline(__always)
+    private static func bytes(of word: UInt64, equal byte: UInt8) -> UInt64 {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let difference = word ^ (ones &* UInt64(byte))
+        return (difference &- ones) & ~difference & highBits
     }
 
     /// Appends the string that comes next to `output`, decoded, when its escapes are the one-character
@@ -464,74 +509,69 @@ extension EventLineReader {
         let begin = index
         let first = output.count
         try expect(UInt8(ascii: "\""))
-        var high: UInt8 = 0
-        while index < bytes.count {
-            let byte = bytes[index]
-            index += 1
-            switch byte {
-            case UInt8(ascii: "\""):
-                if high >= 0x80,
-                    !output.withUnsafeBufferPointer({ isValidUTF8(.init(rebasing: $0[first...])) })
-                {
-                    break
-                }
-                return true
-            case UInt8(ascii: "\\"):
-                guard index < bytes.count else { throw failure("unterminated escape") }
-                let escape = bytes[index]
-                index += 1
-                switch escape {
-                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): output.append(escape)
-                case UInt8(ascii: "b"): output.append(0x08)
-                case UInt8(ascii: "f"): output.append(0x0c)
-                case UInt8(ascii: "n"): output.append(0x0a)
-                case UInt8(ascii: "r"): output.append(0x0d)
-                case UInt8(ascii: "t"): output.append(0x09)
-                case UInt8(ascii: "u"): break
-                default: throw failure("unknown escape")
-                }
-                if escape == UInt8(ascii: "u") { break }
-                continue
-            default:
-                output.append(byte)
-                high |= byte
-                continue
+        guard let base = bytes.baseAddress else { throw failure("unterminated string") }
+        decoding: while true {
+            // The run up to the next backslash or the closing quote is copied as it is.
+            guard let quote = memchr(base + index, Int32(UInt8(ascii: "\"")), bytes.count - index) else {
+                throw failure("unterminated string")
             }
-            // Left to `string()`.
-            index = begin
-            output.removeSubrange(first...)
-            return false
+            let end = base.distance(to: quote.assumingMemoryBound(to: UInt8.self))
+            let stop =
+                memchr(base + index, Int32(UInt8(ascii: "\\")), end - index).map {
+                    base.distance(to: $0.assumingMemoryBound(to: UInt8.self))
+                } ?? end
+            output.append(contentsOf: UnsafeBufferPointer(start: base + index, count: stop - index))
+            index = stop + 1
+            if stop == end {
+                if output.withUnsafeBufferPointer({ isValidUTF8(.init(rebasing: $0[first...])) }) {
+                    return true
+                }
+                break decoding
+            }
+            guard index < bytes.count else { throw failure("unterminated escape") }
+            let escape = bytes[index]
+            index += 1
+            switch escape {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): output.append(escape)
+            case UInt8(ascii: "b"): output.append(0x08)
+            case UInt8(ascii: "f"): output.append(0x0c)
+            case UInt8(ascii: "n"): output.append(0x0a)
+            case UInt8(ascii: "r"): output.append(0x0d)
+            case UInt8(ascii: "t"): output.append(0x09)
+            case UInt8(ascii: "u"): break decoding
+            default: throw failure("unknown escape")
+            }
         }
-        throw failure("unterminated string")
+        // Left to `string()`.
+        index = begin
+        output.removeSubrange(first...)
+        return false
     }
-}
-
-/// Whether every byte is ASCII; eight at a time.
-func isASCII(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-    guard let base = bytes.baseAddress else { return true }
-    let raw = UnsafeRawPointer(base)
-    var offset = 0
-    var high: UInt64 = 0
-    while offset + 8 <= bytes.count {
-        high |= raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
-        offset += 8
-    }
-    while offset < bytes.count {
-        high |= UInt64(bytes[offset])
-        offset += 1
-    }
-    return high & 0x8080_8080_8080_8080 == 0
 }
 
 /// Whether `bytes` are well-formed UTF-8 (Unicode's definition: no overlong forms, surrogates or
 /// scalars beyond U+10FFFF), so that `String(decoding:as:)` would keep them unchanged.
 func isValidUTF8(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+    guard let base = bytes.baseAddress else { return true }
+    let raw = UnsafeRawPointer(base)
     var index = 0
     let count = bytes.count
     while index < count {
         let lead = bytes[index]
         if lead < 0x80 {
             index += 1
+            // Most text is ASCII: after an ASCII byte, eight at a time while no high bit is set.
+            while index <= count - 8,
+                raw.loadUnaligned(fromByteOffset: index, as: UInt64.self) & 0x8080_8080_8080_8080 == 0
+            {
+                index += 8
+            }
+            continue
+        }
+        // Two-byte sequences (Latin letters, punctuation such as "·") are the common case after ASCII.
+        if lead & 0xE0 == 0xC0 {
+            guard lead >= 0xC2, index + 1 < count, bytes[index + 1] & 0xC0 == 0x80 else { return false }
+            index += 2
             continue
         }
         let length: Int

@@ -91,8 +91,10 @@ public enum Rebuild {
             mutationsReplayed: 0, eventsRead: 0,
             expectedChecksum: base?.stateChecksum ?? StateChecksum().description,
             checksum: nil, output: output, dryRun: dryRun, seconds: 0)
+        // A rebuild counts the mutations as it replays them; only a dry run counts them here.
         let plan = try committedIntents(
-            in: journal, after: base?.position ?? 0, through: position, report: &report)
+            in: journal, after: base?.position ?? 0, through: position, countingMutations: dryRun,
+            report: &report)
         report.batchesReplayed = plan.map(\.batchID)
         report.mutationsReplayed = plan.reduce(0) { $0 + $1.mutations }
         if let last = plan.last { report.expectedChecksum = last.checksumAfter }
@@ -120,6 +122,7 @@ public enum Rebuild {
                 // so memory holds one line, however long the journal.
                 let replayer = try IntentReplayer(db)
                 var next = 0
+                var mutationsReplayed = 0
                 if let first = plan.first?.position, let last = plan.last?.position {
                     try journal.read(from: first, through: last) { entry in
                         guard entry.position == plan[next].position else { return true }
@@ -148,10 +151,12 @@ public enum Rebuild {
                                 batchID, Int64(entry.position), rfc3339Milliseconds(Date()),
                                 replayed.checksumAfter,
                             ])
+                        mutationsReplayed += replayed.mutations
                         next += 1
                         return next < plan.count
                     }
                 }
+                report.mutationsReplayed = mutationsReplayed
                 let nextBatch =
                     (try Int64.fetchOne(db, sql: "SELECT MAX(batch_id) FROM journal_batches") ?? 0) + 1
                 try Checkpoint(
@@ -247,17 +252,20 @@ public enum Rebuild {
     /// The intents between two positions whose batch committed (its final outcome says so, wherever
     /// that outcome lies: COMMIT follows the intent at once), in journal order.
     ///
-    /// The first pass of a rebuild: intents are read for their head only (ids, checksum, mutation
-    /// count), never decoded, so the plan is small whatever the journal holds.
+    /// The first pass of a rebuild: intents are read for their head only (ids, checksum and, when
+    /// `countingMutations`, the mutation count; otherwise reading stops at the mutations), never
+    /// decoded, so the plan is small whatever the journal holds.
     static func committedIntents(
-        in journal: Journal, after start: UInt64, through end: UInt64, report: inout RebuildReport
+        in journal: Journal, after start: UInt64, through end: UInt64, countingMutations: Bool = true,
+        report: inout RebuildReport
     ) throws -> [PlannedBatch] {
         var intents: [PlannedBatch] = []
         var outcomes: [Int64: BatchResult] = [:]
         var events = 0
         try journal.read(from: start + 1, through: end) { entry in
             events += 1
-            let head = try EventLineReader.head(entry.line)
+            // The names are sorted: the batch id and checksum come before the mutations.
+            let head = try EventLineReader.head(entry.line, beforeMutations: !countingMutations)
             if head.type == EventType.batchIntent {
                 guard let batchID = head.batchID, let checksum = head.checksumAfter else {
                     throw UpdaterError(
