@@ -394,7 +394,7 @@ final class IntentReplayer {
     ) -> Bool {
         let handle = statement.sqliteStatement
         var parameter: Int32 = 0
-        scratch.decoded.withUnsafeBufferPointer { decoded in
+        let code = scratch.decoded.withUnsafeBufferPointer { decoded in
             binding { index in
                 parameter += 1
                 switch scratch.slots[index] {
@@ -406,9 +406,13 @@ final class IntentReplayer {
                     bindText(handle, parameter, decoded, start, count)
                 }
             }
+            // Text is bound in place (SQLITE_STATIC): the bytes must stay put until the step is done and
+            // the bindings cleared, so that no statement keeps a pointer into a line once it is gone.
+            let code = sqlite3_step(handle)
+            sqlite3_reset(handle)
+            sqlite3_clear_bindings(handle)
+            return code
         }
-        let code = sqlite3_step(handle)
-        sqlite3_reset(handle)
         guard code == SQLITE_DONE else { return false }
         return kind == .insert || sqlite3_changes(sqlite3_db_handle(handle)) == 1
     }
@@ -418,12 +422,14 @@ final class IntentReplayer {
         _ count: Int
     ) {
         // SQLite binds a null pointer as NULL: empty text needs an address, which an empty buffer may lack.
+        // The literal's pointer lasts for the call only: SQLite copies it (SQLITE_TRANSIENT).
         guard let base = buffer.baseAddress else {
             _ = sqlite3_bind_text(handle, parameter, "", 0, transient)
             return
         }
         UnsafeRawPointer(base + start).withMemoryRebound(to: CChar.self, capacity: max(count, 1)) { text in
-            _ = sqlite3_bind_text(handle, parameter, text, Int32(count), transient)
+            // SQLITE_STATIC (nil): bound in place, without the copy (a malloc and free) per value.
+            _ = sqlite3_bind_text(handle, parameter, text, Int32(count), nil)
         }
     }
 
