@@ -12,14 +12,15 @@ import Store
 /// positionally: the journal writes an image's members sorted by name (UTF-8 byte order), which for a
 /// complete image is the table's `columnsInChecksumOrder`, so each name is compared with the expected
 /// one as bytes, and values are bound from the line's bytes through SQLite's C API: integers parsed in
-/// place, text bound from a pointer into the line when it has no escape (escapes are rare: quotes and
-/// control characters in titles).
+/// place, text bound from a pointer into the line when it has no escape, else decoded into a reused
+/// buffer. An update sets only the columns it changes (see `RowStatements.guardedUpdate(setting:)`).
 ///
 /// Anything else goes through the general path, so the result is the same by construction: a mutation
 /// whose images are not exactly the table's columns, or hold a tagged real or blob, or whose member
-/// names are escaped or repeated, is decoded by `EventLineReader` and applied by `Store.apply`. So is a
-/// mutation whose statement fails or changes no row: it changed nothing, and `Store.apply` runs it
-/// again and throws the detailed `ConflictError` (or SQLite's refusal).
+/// names are escaped or repeated, or an update that changes its key, is decoded by `EventLineReader`
+/// and applied by `Store.apply`. So is a mutation whose statement fails or changes no row: it changed
+/// nothing, and `Store.apply` runs it again and throws the detailed `ConflictError` (or SQLite's
+/// refusal).
 ///
 /// The one difference with decoding the whole intent first: a malformed line is found where it is
 /// malformed, after the mutations before that point are applied. Rebuild replays in one transaction

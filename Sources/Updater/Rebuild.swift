@@ -155,7 +155,11 @@ public enum Rebuild {
                     report.mutationsReplayed += replayed.mutations
                     report.expectedChecksum = replayed.checksumAfter
                 }
-                try journal.read(from: (base?.position ?? 0) + 1, through: position) { entry in
+                // The journal is read ahead on another thread, while this one applies.
+                let events = JournalPrefetch(
+                    directory: home.journalDirectory, from: (base?.position ?? 0) + 1, through: position)
+                defer { events.stop() }
+                while let entry = try events.next() {
                     report.eventsRead += 1
                     if let intent = try plannedBatch(entry) {
                         try settle()
@@ -164,7 +168,6 @@ public enum Rebuild {
                         outcomes[outcome.batchID] = outcome.result
                         if outcome.batchID == pending?.intent.batchID { try settle() }
                     }
-                    return true
                 }
                 try settle()
                 let nextBatch =
