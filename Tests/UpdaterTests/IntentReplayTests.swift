@@ -277,3 +277,51 @@ import Testing
         }
     }
 }
+
+/// Rebuild's read-ahead of the journal gives the events `Journal.read` gives, in order, and passes on
+/// a failure to read.
+@Suite struct JournalPrefetchTests {
+    @Test func readsEveryEventInOrderAndStops() throws {
+        let home = try temporaryHome()
+        _ = try ingest(home) { $0.source = .sample(day: 1) }
+        let journal = try Journal.open(
+            JournalConfiguration(directory: home.journalDirectory), mode: .readOnly)
+        var expected: [UInt64] = []
+        try journal.read { entry in
+            expected.append(entry.position)
+            return true
+        }
+        #expect(expected.count > 10)
+        let all = JournalPrefetch(
+            directory: home.journalDirectory, from: 1, through: journal.nextPosition - 1, capacity: 2)
+        var read: [UInt64] = []
+        while let entry = try all.next() {
+            #expect(entry.line == (try journal.entry(at: entry.position))?.line)
+            read.append(entry.position)
+        }
+        all.stop()
+        #expect(read == expected)
+        // Stopped early, while the reader waits for room: `stop` ends it.
+        let some = JournalPrefetch(
+            directory: home.journalDirectory, from: 3, through: journal.nextPosition - 1, capacity: 1)
+        #expect(try some.next()?.position == 3)
+        some.stop()
+        // A damaged segment: the events before the damage come out, then the failure.
+        let damaged = home.path + "/damaged-journal"
+        try FileManager.default.copyItem(atPath: home.journalDirectory, toPath: damaged)
+        let segment = try #require(
+            try FileManager.default.contentsOfDirectory(atPath: damaged).filter { $0.hasSuffix(".lz4") }
+                .sorted()
+                .first)
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: damaged + "/" + segment))
+        bytes[bytes.count / 2] ^= 0xFF
+        try bytes.write(to: URL(fileURLWithPath: damaged + "/" + segment))
+        let broken = JournalPrefetch(directory: damaged, from: 1, through: journal.nextPosition - 1)
+        var before = 0
+        #expect(throws: JournalError.self) {
+            while try broken.next() != nil { before += 1 }
+        }
+        #expect(before < expected.count)
+        broken.stop()
+    }
+}
