@@ -418,7 +418,19 @@ struct EventLineReader {
         }
     }
 
+    // The journal's JSON is compact: the expected byte is nearly always the next one, checked inline;
+    // space and the error message are left to a call (this runs several times per row value).
+    @inline(__always)
     mutating func expect(_ byte: UInt8) throws {
+        if index < bytes.count, bytes[index] == byte {
+            index += 1
+            return
+        }
+        try expectAfterSpace(byte)
+    }
+
+    @inline(never)
+    private mutating func expectAfterSpace(_ byte: UInt8) throws {
         skipSpace()
         guard index < bytes.count, bytes[index] == byte else {
             throw failure("expected \"\(Character(Unicode.Scalar(byte)))\"")
@@ -427,7 +439,12 @@ struct EventLineReader {
     }
 
     /// Whether the next byte (after space) is `byte`; consumes it if so.
+    @inline(__always)
     mutating func take(_ byte: UInt8) -> Bool {
+        if index < bytes.count, bytes[index] == byte {
+            index += 1
+            return true
+        }
         skipSpace()
         guard index < bytes.count, bytes[index] == byte else { return false }
         index += 1
