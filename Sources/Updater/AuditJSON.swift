@@ -19,6 +19,10 @@ struct EventLineReader {
 
     let bytes: UnsafeBufferPointer<UInt8>
     var index = 0
+    /// Set when the whole line is known to be valid UTF-8: then so is every string in it (its quotes and
+    /// backslashes are ASCII, so they cut the line at character boundaries), and `plainString` and
+    /// `appendString` need not validate.
+    var lineIsValidUTF8 = false
 
     private init(_ bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
 

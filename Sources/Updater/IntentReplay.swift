@@ -130,8 +130,15 @@ final class IntentReplayer {
     ///
     /// - Throws: `EventLineReader.Failure` (the byte offset and the problem) for a malformed line;
     ///   `ConflictError`, `StoreError` or `DatabaseError` as `Store.apply` does.
-    func replay(_ line: [UInt8], batchID expected: Int64, _ db: Database) throws -> Replayed {
+    ///
+    /// - Parameter lineIsValidUTF8: true when `line` is known to be valid UTF-8 (strings are then bound
+    ///   without validating each one).
+    func replay(_ line: [UInt8], batchID expected: Int64, lineIsValidUTF8: Bool = false, _ db: Database)
+        throws
+        -> Replayed
+    {
         try EventLineReader.with(line) { reader in
+            reader.lineIsValidUTF8 = lineIsValidUTF8
             var batchID: Int64?
             var runID: Int64?
             var kind: BatchKind?
@@ -489,6 +496,7 @@ extension EventLineReader {
         }
         // An ASCII prefix is valid whatever follows: only the rest needs checking.
         if let firstHigh,
+            !lineIsValidUTF8,
             !isValidUTF8(UnsafeBufferPointer(start: base + firstHigh, count: cursor - firstHigh))
         {
             index = start - 1
@@ -530,7 +538,9 @@ extension EventLineReader {
             output.append(contentsOf: UnsafeBufferPointer(start: base + index, count: stop - index))
             index = stop + 1
             if stop == end {
-                if output.withUnsafeBufferPointer({ isValidUTF8(.init(rebasing: $0[first...])) }) {
+                if lineIsValidUTF8
+                    || output.withUnsafeBufferPointer({ isValidUTF8(.init(rebasing: $0[first...])) })
+                {
                     return true
                 }
                 break decoding

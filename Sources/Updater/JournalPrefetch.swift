@@ -7,11 +7,18 @@ import Journal
 /// files, decoding LZ4, splitting lines) and the rest applying what it read; with a second core the
 /// reading overlaps the applying. The thread opens its own read-only `Journal`, so nothing is shared
 /// with the consumer but the queue of events, which holds at most `capacity` of them (one intent line
-/// is at most a batch's worth of mutations).
+/// is at most a batch's worth of mutations). The thread also checks that each line is valid UTF-8, which
+/// spares the consumer validating each string of the line.
 final class JournalPrefetch: @unchecked Sendable {
+    /// An event, and whether its line is valid UTF-8.
+    struct Event: Sendable {
+        var entry: JournalEntry
+        var isValidUTF8: Bool
+    }
+
     // Every stored property below is guarded by `condition`.
     private let condition = NSCondition()
-    private var queue: [JournalEntry] = []
+    private var queue: [Event] = []
     private var head = 0
     private var finished = false
     private var failure: (any Error)?
@@ -25,7 +32,10 @@ final class JournalPrefetch: @unchecked Sendable {
         let thread = Thread { [self] in
             do {
                 let journal = try Journal.open(JournalConfiguration(directory: directory), mode: .readOnly)
-                try journal.read(from: first, through: last) { entry in push(entry) }
+                try journal.read(from: first, through: last) { entry in
+                    let valid = entry.line.withUnsafeBufferPointer(isValidUTF8)
+                    return push(Event(entry: entry, isValidUTF8: valid))
+                }
                 try journal.close()
             } catch {
                 condition.lock()
@@ -42,12 +52,12 @@ final class JournalPrefetch: @unchecked Sendable {
     }
 
     /// Queues `entry`, waiting while the queue is full; false once the consumer has stopped.
-    private func push(_ entry: JournalEntry) -> Bool {
+    private func push(_ event: Event) -> Bool {
         condition.lock()
         defer { condition.unlock() }
         while queue.count - head >= capacity && !stopped { condition.wait() }
         if stopped { return false }
-        queue.append(entry)
+        queue.append(event)
         condition.broadcast()
         return true
     }
@@ -55,12 +65,12 @@ final class JournalPrefetch: @unchecked Sendable {
     /// The next event, nil after the last one.
     ///
     /// - Throws: what reading the journal threw, once the events read before the failure are consumed.
-    func next() throws -> JournalEntry? {
+    func next() throws -> Event? {
         condition.lock()
         defer { condition.unlock() }
         while head == queue.count && !finished { condition.wait() }
         if head < queue.count {
-            let entry = queue[head]
+            let event = queue[head]
             head += 1
             // Drop consumed entries now and then, not on every call (the queue is short).
             if head >= capacity {
@@ -68,7 +78,7 @@ final class JournalPrefetch: @unchecked Sendable {
                 head = 0
             }
             condition.broadcast()
-            return entry
+            return event
         }
         if let failure { throw failure }
         return nil

@@ -121,14 +121,15 @@ public enum Rebuild {
                 // holds one line, however long the journal.
                 let replayer = try IntentReplayer(db)
                 var outcomes: [Int64: BatchResult] = [:]
-                var pending: (intent: PlannedBatch, line: [UInt8])?
+                var pending: (intent: PlannedBatch, line: [UInt8], isValidUTF8: Bool)?
                 func settle() throws {
-                    guard let (intent, line) = pending else { return }
+                    guard let (intent, line, isValidUTF8) = pending else { return }
                     pending = nil
                     guard try isCommitted(intent.batchID, outcomes, in: journal) else { return }
                     let replayed: IntentReplayer.Replayed
                     do {
-                        replayed = try replayer.replay(line, batchID: intent.batchID, db)
+                        replayed = try replayer.replay(
+                            line, batchID: intent.batchID, lineIsValidUTF8: isValidUTF8, db)
                     } catch is IntentReplayer.OtherBatch {
                         throw UpdaterError(
                             .verification,
@@ -159,11 +160,12 @@ public enum Rebuild {
                 let events = JournalPrefetch(
                     directory: home.journalDirectory, from: (base?.position ?? 0) + 1, through: position)
                 defer { events.stop() }
-                while let entry = try events.next() {
+                while let event = try events.next() {
+                    let entry = event.entry
                     report.eventsRead += 1
                     if let intent = try plannedBatch(entry) {
                         try settle()
-                        pending = (intent, entry.line)
+                        pending = (intent, entry.line, event.isValidUTF8)
                     } else if let outcome = try outcome(entry) {
                         outcomes[outcome.batchID] = outcome.result
                         if outcome.batchID == pending?.intent.batchID { try settle() }

@@ -10,15 +10,18 @@ import Testing
 /// exactly the database the general path leaves (`EventLineReader.intent`, then `Store.apply`), and
 /// fail where and as it fails.
 @Suite struct IntentReplayTests {
-    /// Two empty databases: one for each path.
+    /// Empty databases: one for the general path, one for the replay validating each string, one for
+    /// the replay told whether the whole line is valid UTF-8 (as rebuild's read-ahead tells it).
     private struct Pair {
         let general: Store
         let replay: Store
+        let replayOfCheckedLines: Store
 
         init() throws {
             let home = try temporaryHome()
             general = try Store(path: home.path + "/general.sqlite")
             replay = try Store(path: home.path + "/replay.sqlite")
+            replayOfCheckedLines = try Store(path: home.path + "/replay-checked.sqlite")
         }
 
         /// Applies `line` by both paths, each in its own transaction, and checks that both leave the
@@ -40,21 +43,28 @@ import Testing
                 generalError = String(describing: error)
             }
             let batch = batchID ?? (try? EventLineReader.head(line).batchID ?? 0) ?? 0
-            do {
-                try replay.queue.write { db in
-                    let replayed = try IntentReplayer(db).replay(line, batchID: batch, db)
-                    #expect(replayed.batchID == batch, sourceLocation: sourceLocation)
-                    if let expected {
-                        #expect(replayed.general == expected, sourceLocation: sourceLocation)
+            let lineIsValid = line.withUnsafeBufferPointer(isValidUTF8)
+            for (store, valid) in [(replay, false), (replayOfCheckedLines, lineIsValid)] {
+                do {
+                    try store.queue.write { db in
+                        let replayed = try IntentReplayer(db).replay(
+                            line, batchID: batch, lineIsValidUTF8: valid, db)
+                        #expect(replayed.batchID == batch, sourceLocation: sourceLocation)
+                        if let expected {
+                            #expect(replayed.general == expected, sourceLocation: sourceLocation)
+                        }
                     }
+                    #expect(generalError == nil, sourceLocation: sourceLocation)
+                } catch {
+                    replayError = String(describing: error)
+                    #expect(replayError == generalError, sourceLocation: sourceLocation)
                 }
-            } catch {
-                replayError = String(describing: error)
+                #expect(try managedRows(store) == managedRows(general), sourceLocation: sourceLocation)
+                let checksums = try [store, general].map { store in
+                    try store.queue.read(StateChecksum.compute)
+                }
+                #expect(checksums[0] == checksums[1], sourceLocation: sourceLocation)
             }
-            #expect(replayError == generalError, sourceLocation: sourceLocation)
-            #expect(try managedRows(replay) == managedRows(general), sourceLocation: sourceLocation)
-            let checksums = try [replay, general].map { store in try store.queue.read(StateChecksum.compute) }
-            #expect(checksums[0] == checksums[1], sourceLocation: sourceLocation)
             return replayError
         }
 
@@ -295,16 +305,17 @@ import Testing
         let all = JournalPrefetch(
             directory: home.journalDirectory, from: 1, through: journal.nextPosition - 1, capacity: 2)
         var read: [UInt64] = []
-        while let entry = try all.next() {
-            #expect(entry.line == (try journal.entry(at: entry.position))?.line)
-            read.append(entry.position)
+        while let event = try all.next() {
+            #expect(event.entry.line == (try journal.entry(at: event.entry.position))?.line)
+            #expect(event.isValidUTF8)
+            read.append(event.entry.position)
         }
         all.stop()
         #expect(read == expected)
         // Stopped early, while the reader waits for room: `stop` ends it.
         let some = JournalPrefetch(
             directory: home.journalDirectory, from: 3, through: journal.nextPosition - 1, capacity: 1)
-        #expect(try some.next()?.position == 3)
+        #expect(try some.next()?.entry.position == 3)
         some.stop()
         // A damaged segment: the events before the damage come out, then the failure.
         let damaged = home.path + "/damaged-journal"
