@@ -49,7 +49,11 @@ let package = Package(
         ),
         .target(
             name: "Updater",
-            dependencies: ["Journal", "Store", "Congress", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: [
+                "Journal", "Store", "Congress", .product(name: "GRDB", package: "GRDB.swift"),
+                // SQLite's C API, for rebuild's replay (statements bound from the journal line's bytes).
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ]
         ),
         .executableTarget(
             name: "hearings",

@@ -13,9 +13,9 @@ public struct TableSchema: Hashable, Sendable {
     /// `columns` sorted bytewise by UTF-8: the order the state checksum encodes them in.
     public let columnsInChecksumOrder: [String]
     /// The columns outside the primary key, in declaration order.
-    let nonKeyColumns: [String]
+    public let nonKeyColumns: [String]
     /// The statements that read and write one row, built once: they run once per mutation.
-    let sql: RowStatements
+    public let sql: RowStatements
 
     /// A table's description.
     public init(name: String, columns: [String], primaryKey: [String], naturalKey: [String]) {
@@ -33,20 +33,25 @@ public struct TableSchema: Hashable, Sendable {
 /// The SQL of a table's one-row statements. Updates and deletes are guarded by the row's before-image
 /// (`column IS ?` for every column outside the key), so one statement both checks and applies a
 /// mutation: it changes no row when the database does not hold the expected row.
-struct RowStatements: Hashable, Sendable {
+public struct RowStatements: Hashable, Sendable {
     /// `SELECT` every column of the row with the given key (key columns bound in order).
-    let select: String
+    public let select: String
     /// `INSERT` every column (bound in declaration order).
-    let insert: String
+    public let insert: String
     /// `UPDATE` every column (after-image in declaration order), where the key and every other column
     /// hold the before-image (key, then the before-image of the non-key columns).
-    let guardedUpdate: String
+    public let guardedUpdate: String
     /// `DELETE` the row whose key and every other column hold the before-image.
-    let guardedDelete: String
+    public let guardedDelete: String
+    /// The table's name and the guard of `guardedUpdate` and `guardedDelete`.
+    private let name: String
+    private let guarded: String
 
     init(name: String, columns: [String], primaryKey: [String], nonKeyColumns: [String]) {
         let key = primaryKey.map { "\($0) = ?" }.joined(separator: " AND ")
         let guarded = ([key] + nonKeyColumns.map { "\($0) IS ?" }).joined(separator: " AND ")
+        self.name = name
+        self.guarded = guarded
         select = "SELECT \(columns.joined(separator: ", ")) FROM \(name) WHERE \(key)"
         insert =
             "INSERT INTO \(name) (\(columns.joined(separator: ", "))) VALUES ("
@@ -54,6 +59,15 @@ struct RowStatements: Hashable, Sendable {
         guardedUpdate =
             "UPDATE \(name) SET \(columns.map { "\($0) = ?" }.joined(separator: ", ")) WHERE \(guarded)"
         guardedDelete = "DELETE FROM \(name) WHERE \(guarded)"
+    }
+
+    /// `guardedUpdate` setting only `columns` (after-image of those, in the order given; then the key
+    /// and the before-image of the non-key columns, as `guardedUpdate`).
+    ///
+    /// Replay sets only the columns a mutation changes: SQLite rewrites the entries of every index on a
+    /// column it sets, and setting the primary key makes it look up the rows of every child table.
+    public func guardedUpdate(setting columns: [String]) -> String {
+        "UPDATE \(name) SET \(columns.map { "\($0) = ?" }.joined(separator: ", ")) WHERE \(guarded)"
     }
 }
 

@@ -17,8 +17,12 @@ struct EventLineReader {
         var description: String { "malformed event line at byte \(offset): \(problem)" }
     }
 
-    private let bytes: UnsafeBufferPointer<UInt8>
-    private var index = 0
+    let bytes: UnsafeBufferPointer<UInt8>
+    var index = 0
+    /// Set when the whole line is known to be valid UTF-8: then so is every string in it (its quotes and
+    /// backslashes are ASCII, so they cut the line at character boundaries), and `plainString` and
+    /// `appendString` need not validate.
+    var lineIsValidUTF8 = false
 
     private init(_ bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
 
@@ -266,7 +270,7 @@ struct EventLineReader {
         }
     }
 
-    private mutating func mutation(keeping wanted: RowSet?) throws -> Mutation? {
+    mutating func mutation(keeping wanted: RowSet?) throws -> Mutation? {
         var kind: Mutation.Kind?
         var table: String?
         var key: RowImage?
@@ -411,7 +415,7 @@ struct EventLineReader {
 
     func failure(_ problem: String) -> Failure { Failure(problem: problem, offset: index) }
 
-    private mutating func skipSpace() {
+    mutating func skipSpace() {
         while index < bytes.count {
             switch bytes[index] {
             case 0x20, 0x09, 0x0a, 0x0d: index += 1
@@ -420,7 +424,19 @@ struct EventLineReader {
         }
     }
 
-    private mutating func expect(_ byte: UInt8) throws {
+    // The journal's JSON is compact: the expected byte is nearly always the next one, checked inline;
+    // space and the error message are left to a call (this runs several times per row value).
+    @inline(__always)
+    mutating func expect(_ byte: UInt8) throws {
+        if index < bytes.count, bytes[index] == byte {
+            index += 1
+            return
+        }
+        try expectAfterSpace(byte)
+    }
+
+    @inline(never)
+    private mutating func expectAfterSpace(_ byte: UInt8) throws {
         skipSpace()
         guard index < bytes.count, bytes[index] == byte else {
             throw failure("expected \"\(Character(Unicode.Scalar(byte)))\"")
@@ -429,14 +445,19 @@ struct EventLineReader {
     }
 
     /// Whether the next byte (after space) is `byte`; consumes it if so.
-    private mutating func take(_ byte: UInt8) -> Bool {
+    @inline(__always)
+    mutating func take(_ byte: UInt8) -> Bool {
+        if index < bytes.count, bytes[index] == byte {
+            index += 1
+            return true
+        }
         skipSpace()
         guard index < bytes.count, bytes[index] == byte else { return false }
         index += 1
         return true
     }
 
-    private mutating func literal(_ word: String) throws {
+    mutating func literal(_ word: String) throws {
         let expected = word.utf8
         guard index + expected.count <= bytes.count,
             zip(bytes[index..<(index + expected.count)], expected).allSatisfy({ $0 == $1 })
@@ -445,7 +466,7 @@ struct EventLineReader {
     }
 
     /// Consumes `null` if it comes next.
-    private mutating func skipNull() throws -> Bool {
+    mutating func skipNull() throws -> Bool {
         skipSpace()
         guard index < bytes.count, bytes[index] == UInt8(ascii: "n") else { return false }
         try literal("null")
@@ -454,7 +475,7 @@ struct EventLineReader {
 
     /// Calls `body` with each member's name, the reader positioned at its value; `body` must consume
     /// the value, and returns false to stop reading (the rest of the object is then left unread).
-    private mutating func members(_ body: (String, inout EventLineReader) throws -> Bool) throws {
+    mutating func members(_ body: (String, inout EventLineReader) throws -> Bool) throws {
         try expect(UInt8(ascii: "{"))
         if take(UInt8(ascii: "}")) { return }
         repeat {
@@ -467,7 +488,7 @@ struct EventLineReader {
     }
 
     /// Calls `body` with the reader positioned at each element of an array; `body` consumes it.
-    private mutating func elements(_ body: (inout EventLineReader) throws -> Void) throws {
+    mutating func elements(_ body: (inout EventLineReader) throws -> Void) throws {
         try expect(UInt8(ascii: "["))
         if take(UInt8(ascii: "]")) { return }
         repeat { try body(&self) } while take(UInt8(ascii: ","))
@@ -484,7 +505,7 @@ struct EventLineReader {
         return count
     }
 
-    private mutating func string() throws -> String {
+    mutating func string() throws -> String {
         try expect(UInt8(ascii: "\""))
         let start = index
         while index < bytes.count {
@@ -557,12 +578,12 @@ struct EventLineReader {
         return false
     }
 
-    private mutating func optionalString() throws -> String? {
+    mutating func optionalString() throws -> String? {
         try skipNull() ? nil : try string()
     }
 
     /// An integer literal (no fraction or exponent) that fits 64 bits.
-    private mutating func integer() throws -> Int64 {
+    mutating func integer() throws -> Int64 {
         skipSpace()
         let negative = index < bytes.count && bytes[index] == UInt8(ascii: "-")
         if negative { index += 1 }
@@ -594,7 +615,7 @@ struct EventLineReader {
         try optionalInteger().map { Int(clamping: $0) }
     }
 
-    private mutating func optionalInteger() throws -> Int64? {
+    mutating func optionalInteger() throws -> Int64? {
         try skipNull() ? nil : try integer()
     }
 
@@ -623,7 +644,7 @@ struct EventLineReader {
 
     /// Skips one value of any kind without building it (strings scanned for their closing quote,
     /// containers by bracket depth).
-    private mutating func skipValue() throws {
+    mutating func skipValue() throws {
         skipSpace()
         guard index < bytes.count else { throw failure("a value is missing") }
         switch bytes[index] {
@@ -654,7 +675,7 @@ struct EventLineReader {
         }
     }
 
-    private mutating func skipString() throws {
+    mutating func skipString() throws {
         // memchr finds the next quote; a quote preceded by an odd run of backslashes is escaped.
         guard let base = bytes.baseAddress else { throw failure("unterminated string") }
         var from = index + 1

@@ -91,12 +91,12 @@ public enum Rebuild {
             mutationsReplayed: 0, eventsRead: 0,
             expectedChecksum: base?.stateChecksum ?? StateChecksum().description,
             checksum: nil, output: output, dryRun: dryRun, seconds: 0)
-        let plan = try committedIntents(
-            in: journal, after: base?.position ?? 0, through: position, report: &report)
-        report.batchesReplayed = plan.map(\.batchID)
-        report.mutationsReplayed = plan.reduce(0) { $0 + $1.mutations }
-        if let last = plan.last { report.expectedChecksum = last.checksumAfter }
         if dryRun {
+            let plan = try committedIntents(
+                in: journal, after: base?.position ?? 0, through: position, report: &report)
+            report.batchesReplayed = plan.map(\.batchID)
+            report.mutationsReplayed = plan.reduce(0) { $0 + $1.mutations }
+            if let last = plan.last { report.expectedChecksum = last.checksumAfter }
             report.seconds = Date().timeIntervalSince(started)
             return report
         }
@@ -116,37 +116,62 @@ public enum Rebuild {
             // A new file that is discarded on any failure: no need to sync every transaction.
             try db.execute(sql: "PRAGMA synchronous = OFF")
             try db.inTransaction(.immediate) {
-                // The second pass: each planned intent is decoded as it is read and applied at once, so
-                // memory holds one batch, however long the journal.
-                var next = 0
-                if let first = plan.first?.position, let last = plan.last?.position {
-                    try journal.read(from: first, through: last) { entry in
-                        guard entry.position == plan[next].position else { return true }
-                        let intent = try EventLineReader.intent(entry.line)
-                        guard intent.batchID == plan[next].batchID else {
-                            throw UpdaterError(
-                                .verification,
-                                "the event at position \(entry.position) changed while the rebuild read it")
-                        }
-                        do {
-                            try Store.apply(intent.mutations, db)
-                        } catch let error as ConflictError {
-                            throw UpdaterError(
-                                .verification,
-                                "batch \(intent.batchID) does not apply to the state before it: \(error). The "
-                                    + "journal and the snapshot disagree; run `hearings verify`.")
-                        }
-                        try db.execute(
-                            sql:
-                                "INSERT INTO journal_batches (batch_id, intent_position, committed_at, state_checksum) VALUES (?, ?, ?, ?)",
-                            arguments: [
-                                intent.batchID, Int64(entry.position), rfc3339Milliseconds(Date()),
-                                intent.checksumAfter,
-                            ])
-                        next += 1
-                        return next < plan.count
+                // One pass over the journal: each intent is held until its fate is known (its outcome
+                // follows it at once, or the index says), then applied straight from its line. Memory
+                // holds one line, however long the journal.
+                let replayer = try IntentReplayer(db)
+                var outcomes: [Int64: BatchResult] = [:]
+                var pending: (intent: PlannedBatch, line: [UInt8], isValidUTF8: Bool)?
+                func settle() throws {
+                    guard let (intent, line, isValidUTF8) = pending else { return }
+                    pending = nil
+                    guard try isCommitted(intent.batchID, outcomes, in: journal) else { return }
+                    let replayed: IntentReplayer.Replayed
+                    do {
+                        replayed = try replayer.replay(
+                            line, batchID: intent.batchID, lineIsValidUTF8: isValidUTF8, db)
+                    } catch is IntentReplayer.OtherBatch {
+                        throw UpdaterError(
+                            .verification,
+                            "the batch intent at position \(intent.position) names another batch than "
+                                + "\(intent.batchID)")
+                    } catch let error as EventLineReader.Failure {
+                        throw UpdaterError(
+                            .verification,
+                            "the batch intent at position \(intent.position) is unreadable: \(error)")
+                    } catch let error as ConflictError {
+                        throw UpdaterError(
+                            .verification,
+                            "batch \(intent.batchID) does not apply to the state before it: \(error). The "
+                                + "journal and the snapshot disagree; run `hearings verify`.")
+                    }
+                    try db.execute(
+                        sql:
+                            "INSERT INTO journal_batches (batch_id, intent_position, committed_at, state_checksum) VALUES (?, ?, ?, ?)",
+                        arguments: [
+                            intent.batchID, Int64(intent.position), rfc3339Milliseconds(Date()),
+                            replayed.checksumAfter,
+                        ])
+                    report.batchesReplayed.append(intent.batchID)
+                    report.mutationsReplayed += replayed.mutations
+                    report.expectedChecksum = replayed.checksumAfter
+                }
+                // The journal is read ahead on another thread, while this one applies.
+                let events = JournalPrefetch(
+                    directory: home.journalDirectory, from: (base?.position ?? 0) + 1, through: position)
+                defer { events.stop() }
+                while let event = try events.next() {
+                    let entry = event.entry
+                    report.eventsRead += 1
+                    if let intent = try plannedBatch(entry) {
+                        try settle()
+                        pending = (intent, entry.line, event.isValidUTF8)
+                    } else if let outcome = try outcome(entry) {
+                        outcomes[outcome.batchID] = outcome.result
+                        if outcome.batchID == pending?.intent.batchID { try settle() }
                     }
                 }
+                try settle()
                 let nextBatch =
                     (try Int64.fetchOne(db, sql: "SELECT MAX(batch_id) FROM journal_batches") ?? 0) + 1
                 try Checkpoint(
@@ -239,11 +264,45 @@ public enum Rebuild {
         var checksumAfter: String
     }
 
+    /// The intent `entry` holds, read for its head only (ids, checksum and, when `countingMutations`,
+    /// the mutation count; otherwise reading stops at the mutations); nil for another event.
+    static func plannedBatch(_ entry: JournalEntry, countingMutations: Bool = false) throws -> PlannedBatch? {
+        // The names are sorted: the batch id and checksum come before the mutations.
+        let head = try EventLineReader.head(entry.line, beforeMutations: !countingMutations)
+        guard head.type == EventType.batchIntent else { return nil }
+        guard let batchID = head.batchID, let checksum = head.checksumAfter else {
+            throw UpdaterError(
+                .verification, "the batch intent at position \(entry.position) lacks its batch id or checksum"
+            )
+        }
+        return PlannedBatch(
+            position: entry.position, batchID: batchID, mutations: head.mutationCount, checksumAfter: checksum
+        )
+    }
+
+    /// The outcome `entry` holds; nil for another event.
+    static func outcome(_ entry: JournalEntry) throws -> BatchOutcome? {
+        guard try EventLineReader.head(entry.line, typeOnly: true).type == EventType.batchOutcome else {
+            return nil
+        }
+        return try EventLineReader.outcome(entry.line)
+    }
+
+    /// Whether a batch committed, given the outcomes read so far: a committed outcome is final; anything
+    /// else (none yet, failed) may have been settled later by recovery, beyond the target: the index
+    /// says.
+    static func isCommitted(_ batchID: Int64, _ outcomes: [Int64: BatchResult], in journal: Journal) throws
+        -> Bool
+    {
+        if outcomes[batchID] == .committed { return true }
+        return (try outcome(of: batchID, in: journal)?.result ?? outcomes[batchID]) == .committed
+    }
+
     /// The intents between two positions whose batch committed (its final outcome says so, wherever
     /// that outcome lies: COMMIT follows the intent at once), in journal order.
     ///
-    /// The first pass of a rebuild: intents are read for their head only (ids, checksum, mutation
-    /// count), never decoded, so the plan is small whatever the journal holds.
+    /// What a dry run reports: intents are read for their head only (ids, checksum, mutation count),
+    /// never decoded, so the plan is small whatever the journal holds.
     static func committedIntents(
         in journal: Journal, after start: UInt64, through end: UInt64, report: inout RebuildReport
     ) throws -> [PlannedBatch] {
@@ -252,35 +311,15 @@ public enum Rebuild {
         var events = 0
         try journal.read(from: start + 1, through: end) { entry in
             events += 1
-            let head = try EventLineReader.head(entry.line)
-            if head.type == EventType.batchIntent {
-                guard let batchID = head.batchID, let checksum = head.checksumAfter else {
-                    throw UpdaterError(
-                        .verification,
-                        "the batch intent at position \(entry.position) lacks its batch id or checksum")
-                }
-                intents.append(
-                    PlannedBatch(
-                        position: entry.position, batchID: batchID, mutations: head.mutationCount,
-                        checksumAfter: checksum))
-            } else if head.type == EventType.batchOutcome {
-                let outcome = try EventLineReader.outcome(entry.line)
+            if let intent = try plannedBatch(entry, countingMutations: true) {
+                intents.append(intent)
+            } else if let outcome = try outcome(entry) {
                 outcomes[outcome.batchID] = outcome.result
             }
             return true
         }
         report.eventsRead = events
-        var result: [PlannedBatch] = []
-        for intent in intents {
-            // A committed outcome is final; anything else (none yet, failed) may have been settled later
-            // by recovery, beyond the target: ask the index.
-            let final =
-                outcomes[intent.batchID] == .committed
-                ? .committed
-                : (try outcome(of: intent.batchID, in: journal)?.result ?? outcomes[intent.batchID])
-            if final == .committed { result.append(intent) }
-        }
-        return result
+        return try intents.filter { try isCommitted($0.batchID, outcomes, in: journal) }
     }
 }
 

@@ -110,6 +110,14 @@ func dump(path: String) throws -> [String: [RowImage]] {
             home: home, target: .position(journal.nextPosition - 1), output: home.path + "/head.sqlite")
         #expect(headReport.snapshot != nil, "the head starts from the snapshot")
         #expect(try dump(path: home.path + "/head.sqlite") == head)
+        // A dry run (two passes over the journal) plans what the rebuild (one pass) replays.
+        let headPlan = try Rebuild.run(
+            home: home, target: .position(journal.nextPosition - 1), output: home.path + "/head-plan.sqlite",
+            dryRun: true)
+        #expect(headPlan.batchesReplayed == headReport.batchesReplayed)
+        #expect(headPlan.mutationsReplayed == headReport.mutationsReplayed)
+        #expect(headPlan.expectedChecksum == headReport.expectedChecksum)
+        #expect(headPlan.eventsRead == headReport.eventsRead)
 
         // By time: the instant of a batch's intent includes it; one millisecond before excludes it.
         let intentEntry = try #require(
