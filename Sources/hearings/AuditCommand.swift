@@ -8,13 +8,13 @@ struct AuditCommand: ParsableCommand {
         commandName: "audit",
         abstract: "What one batch did, field by field, from the journal alone (read-only).",
         discussion: """
-            Prints the batch's origin (run, time, source, congress, look-back), its outcome and duration,
-            every mutation with its table, natural key (event id, committee system code, witness name and
-            organization; a child row by its parent's), operation and field-level diff, the items rejected
-            with it and why, the compensations that undid it ("reverted by batch N"), and the later
+            Prints the batch's origin (run, time, source, congress, look-back), its outcome and duration, \
+            every mutation with its table, natural key (event id, committee system code, witness name and \
+            organization; a child row by its parent's), operation and field-level diff, the items rejected \
+            with it and why, the compensations that undid it ("reverted by batch N"), and the later \
             batches that changed the same rows.
 
-            Needs only the journal: no database, no lock; it runs while another command writes.
+            Needs only the journal: no database, no lock; it runs while another command writes. \
             `--format json` prints the stable document described in docs/operations.md.
             """
     )

@@ -6,12 +6,13 @@ struct HearingsCommand: ParsableCommand {
         commandName: "hearings",
         abstract: "Keep a SQLite database of US Congressional committee meetings up to date, journaled.",
         discussion: """
-            Every change is first appended to an LZ4-compressed, hash-chained journal and only then applied
-            to SQLite in one transaction. The data home (--home, or HEARINGS_HOME, default the current
+            Every change is first appended to an LZ4-compressed, hash-chained journal and only then applied \
+            to SQLite in one transaction. The data home (--home, or HEARINGS_HOME, default the current \
             folder) holds hearings.sqlite, journal/ and snapshots/.
 
-            Exit status: 0 success; 1 failure; 64 usage error; 3 a run finished but some items or batches
-            failed; 4 verification found a problem; 5 revert refused because of conflicts.
+            Exit status: 0 success; 1 failure; 64 usage error; 3 a run finished but some items or batches \
+            failed; 4 verification found a problem; 5 revert refused because of conflicts; 6 an ingest \
+            run raised a critical anomaly and was undone (--on-anomaly revert).
             """,
         subcommands: [
             IngestCommand.self, RecoverCommand.self, SnapshotCommand.self, RebuildCommand.self,

@@ -13,36 +13,36 @@ struct IngestCommand: ParsableCommand {
         commandName: "ingest",
         abstract: "The daily ingest run: apply changed meetings in journaled, all-or-nothing batches.",
         discussion: """
-            Sources: `sample` (default) is the bundled real data, two days of Congress.gov documents of the
-            119th Congress: the first run of a data home ingests day 1, the next run day 2 (the real
-            updates), later runs day 2 again (nothing changes). `sample:N` picks day N. `dir:PATH` reads
-            every *.json Congress.gov document under PATH (meeting details; committee lists and committee
+            Sources: `sample` (default) is the bundled real data, two days of Congress.gov documents of the \
+            119th Congress: the first run of a data home ingests day 1, the next run day 2 (the real \
+            updates), later runs day 2 again (nothing changes). `sample:N` picks day N. `dir:PATH` reads \
+            every *.json Congress.gov document under PATH (meeting details; committee lists and committee \
             details are used as reference data). `api` is the live Congress.gov API: the meetings of
-            --congress (default 119) updated in the last --lookback-days (default 7), with the details of
+            --congress (default 119) updated in the last --lookback-days (default 7), with the details of \
             committees the database lacks.
 
-            Every batch is journaled (with the rows before and after) and durable before it commits. An
-            invalid meeting is rejected alone with its reasons; a failed batch does not stop the run,
+            Every batch is journaled (with the rows before and after) and durable before it commits. An \
+            invalid meeting is rejected alone with its reasons; a failed batch does not stop the run, \
             unless --atomic-run, which then undoes every batch the run committed.
 
-            Environment: BATCH_PROCESSING_SIZE (default 50); ENABLE_BATCH_PROCESSING=false means
-            --atomic-run. Flags win over the environment. For --source api: CONGRESS_API_KEY (or
-            API_KEY) holds the key (required; never logged); CONGRESS_API_BASE_URL the API root (default
-            https://api.congress.gov/v3); CONGRESS_API_CONCURRENCY detail requests at once (default 4,
+            Environment: BATCH_PROCESSING_SIZE (default 50); ENABLE_BATCH_PROCESSING=false means \
+            --atomic-run. Flags win over the environment. For --source api: CONGRESS_API_KEY (or \
+            API_KEY) holds the key (required; never logged); CONGRESS_API_BASE_URL the API root (default \
+            https://api.congress.gov/v3); CONGRESS_API_CONCURRENCY detail requests at once (default 4, \
             at most 16); CONGRESS_API_TIMEOUT seconds per request (default 30).
 
-            Output: a summary (or, with --format json, the metrics document) on standard output; logs on
-            standard error and appended to DIR/logs/daily_update_YYYYMMDD.log (UTC date); a progress line
+            Output: a summary (or, with --format json, the metrics document) on standard output; logs on \
+            standard error and appended to DIR/logs/daily_update_YYYYMMDD.log (UTC date); a progress line \
             on standard error when it is a terminal.
 
-            Run health: every run is compared with the recent runs of the same kind of source (from the
-            journal) and checked; alerts (failure, rejection and API error rates, duration, counts far
-            outside history, problems in what it journaled) are printed, logged and journaled. With
-            --on-anomaly revert (env HEARINGS_ON_ANOMALY=revert) a run that raises a critical anomaly
+            Run health: every run is compared with the recent runs of the same kind of source (from the \
+            journal) and checked; alerts (failure, rejection and API error rates, duration, counts far \
+            outside history, problems in what it journaled) are printed, logged and journaled. With \
+            --on-anomaly revert (env HEARINGS_ON_ANOMALY=revert) a run that raises a critical anomaly \
             (meetings deleted or titles changed far above history) is undone at once.
 
-            Exit status: 0 all applied; 3 the run finished but some meetings or batches failed, or it
-            raised alerts; 6 the run raised a critical anomaly and was undone (--on-anomaly revert); 1 the
+            Exit status: 0 all applied; 3 the run finished but some meetings or batches failed, or it \
+            raised alerts; 6 the run raised a critical anomaly and was undone (--on-anomaly revert); 1 the \
             run could not run or stopped (another writer, journal I/O error …); 64 usage error.
             """
     )
@@ -374,9 +374,9 @@ struct RecoverCommand: ParsableCommand {
         commandName: "recover",
         abstract: "Crash-recovery replay: bring the database and the journal to one consistent state.",
         discussion: """
-            Every writing command runs recovery first; this command runs only that and reports. It reads
-            the journal from the database's checkpoint: intents without outcomes are resolved from the
-            database's marker rows, interrupted compensations are finished, interrupted atomic runs are
+            Every writing command runs recovery first; this command runs only that and reports. It reads \
+            the journal from the database's checkpoint: intents without outcomes are resolved from the \
+            database's marker rows, interrupted compensations are finished, interrupted atomic runs are \
             undone, an older database copy is brought forward; a database ahead of its journal is refused.
             """
     )

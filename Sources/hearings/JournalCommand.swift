@@ -13,8 +13,8 @@ struct JournalCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Print the journal's events as JSON lines (read-only).",
             discussion: """
-                Each line is one event: {"position":…,"time":…,"type":…, …}. The output is what
-                `cat journal/*.lz4 | lz4 -dc` prints, checked: every record's header and content checksum
+                Each line is one event: {"position":…,"time":…,"type":…, …}. The output is what \
+                `cat journal/*.lz4 | lz4 -dc` prints, checked: every record's header and content checksum \
                 is verified on the way.
                 """
         )

@@ -8,9 +8,9 @@ struct LogCommand: ParsableCommand {
         commandName: "log",
         abstract: "Runs and their batches, newest first, from the journal alone (read-only).",
         discussion: """
-            Each run: id, time, command, source, status and, for an ingest run, its counts. Each batch: id,
-            time, kind, items, mutations, rejected items, result. A compensation names the batch it undoes
-            ("compensation of batch 9 (revert)"); a reverted batch names its reverting batch
+            Each run: id, time, command, source, status and, for an ingest run, its counts. Each batch: id, \
+            time, kind, items, mutations, rejected items, result. A compensation names the batch it undoes \
+            ("compensation of batch 9 (revert)"); a reverted batch names its reverting batch \
             ("reverted by 12").
             """
     )

@@ -8,13 +8,13 @@ struct RevertCommand: ParsableCommand {
         commandName: "revert",
         abstract: "Undo one committed batch with compensating events, journaled as a batch of its own.",
         discussion: """
-            The compensation is the batch's inverse, built from its journaled row images (insert → delete,
-            update → the before-image, delete → insert, in reverse order), applied in one transaction in a
-            run of its own. Every row must still hold what the batch left; otherwise nothing is changed and
+            The compensation is the batch's inverse, built from its journaled row images (insert → delete, \
+            update → the before-image, delete → insert, in reverse order), applied in one transaction in a \
+            run of its own. Every row must still hold what the batch left; otherwise nothing is changed and \
             each conflict is listed (table, key, field, expected, found), exit status 5.
 
-            Refused (exit 1): a batch that is not in the journal, that failed or was aborted (it changed
-            nothing), or that is already reverted (the message names the reverting batch). Reverting a
+            Refused (exit 1): a batch that is not in the journal, that failed or was aborted (it changed \
+            nothing), or that is already reverted (the message names the reverting batch). Reverting a \
             revert applies the original batch again. A crash during a revert is completed by recovery.
             """
     )

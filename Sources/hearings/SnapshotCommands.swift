@@ -7,9 +7,9 @@ struct SnapshotCommand: ParsableCommand {
         commandName: "snapshot",
         abstract: "Take a snapshot now (SQLite online backup, LZ4-compressed, with a manifest).",
         discussion: """
-            The snapshot is written to snapshots/<name>.sqlite.lz4 with snapshots/<name>.json beside it
-            (journal position, time, state checksum, row counts, schema version, SHA-256 of the file and of
-            the database, sizes), both fsynced and renamed into place, and journaled as a `snapshot` event.
+            The snapshot is written to snapshots/<name>.sqlite.lz4 with snapshots/<name>.json beside it \
+            (journal position, time, state checksum, row counts, schema version, SHA-256 of the file and of \
+            the database, sizes), both fsynced and renamed into place, and journaled as a `snapshot` event. \
             Manual restore: lz4 -dc snapshots/NAME.sqlite.lz4 > copy.sqlite && sqlite3 copy.sqlite 'PRAGMA integrity_check'
             """
     )
@@ -36,11 +36,11 @@ struct RebuildCommand: ParsableCommand {
         commandName: "rebuild",
         abstract: "Point-in-time rebuild into a new file: a snapshot plus journal replay, verified.",
         discussion: """
-            Exactly one target: --at TIME (RFC 3339 with an offset or Z; every event stamped at or before
-            that instant counts), --batch ID (the state right after that batch committed) or --position N
-            (every event at or before N). The newest snapshot at or before the target is restored, the
-            committed batches and compensations after it are replayed, then integrity_check, the foreign-key
-            check and the state checksum (which must equal the journal's at the target) are run before the
+            Exactly one target: --at TIME (RFC 3339 with an offset or Z; every event stamped at or before \
+            that instant counts), --batch ID (the state right after that batch committed) or --position N \
+            (every event at or before N). The newest snapshot at or before the target is restored, the \
+            committed batches and compensations after it are replayed, then integrity_check, the foreign-key \
+            check and the state checksum (which must equal the journal's at the target) are run before the \
             file is renamed into place. Never writes the live database. Reads only; needs no lock.
             """
     )
@@ -130,10 +130,10 @@ struct VerifyCommand: ParsableCommand {
         commandName: "verify",
         abstract: "Check everything: journal, snapshots, database markers, state checksum.",
         discussion: """
-            Journal frames, checksums, hash chain, contiguous positions and index freshness; every snapshot
-            against its manifest; every database marker against the journal; the live database's state
-            checksum recomputed from every row against the journal's (this catches edits made behind the
-            journal's back). --drill also rebuilds the head into a temporary file and compares. Changes
+            Journal frames, checksums, hash chain, contiguous positions and index freshness; every snapshot \
+            against its manifest; every database marker against the journal; the live database's state \
+            checksum recomputed from every row against the journal's (this catches edits made behind the \
+            journal's back). --drill also rebuilds the head into a temporary file and compares. Changes \
             nothing. Exit 4 when anything is wrong.
             """
     )
@@ -165,10 +165,10 @@ struct ImportLegacyCommand: ParsableCommand {
         commandName: "import-legacy",
         abstract: "Adopt a predecessor database as an empty data home's baseline.",
         discussion: """
-            Copies the predecessor's committees, hearings, committee links, witnesses, appearances, documents
-            and transcripts into this schema, journals a `genesis` event (the source's SHA-256, row counts
-            and the data flaws it carries) and takes the baseline snapshot. Flaws (empty titles, two primary
-            committees, every status Scheduled, repeated witness names …) are reported, not fixed; later
+            Copies the predecessor's committees, hearings, committee links, witnesses, appearances, documents \
+            and transcripts into this schema, journals a `genesis` event (the source's SHA-256, row counts \
+            and the data flaws it carries) and takes the baseline snapshot. Flaws (empty titles, two primary \
+            committees, every status Scheduled, repeated witness names …) are reported, not fixed; later \
             ingest runs correct what the API says.
             """
     )
