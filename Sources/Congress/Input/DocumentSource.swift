@@ -257,8 +257,12 @@ private struct DocumentProbe: Decodable {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         if container.contains(.committeeMeeting) {
             do {
+                // A list entry holds exactly the summary's fields, decoded by the meeting's rules.
+                let entry = try container.decode(CommitteeMeetingListItem.self, forKey: .committeeMeeting)
                 kind = .meeting(
-                    .success(try container.decode(SummaryFields.self, forKey: .committeeMeeting).summary))
+                    .success(
+                        MeetingSummary(
+                            eventId: entry.eventId, congress: entry.congress, updateDate: entry.updateDate)))
             } catch {
                 kind = .meeting(
                     .failure(
@@ -279,37 +283,6 @@ private struct DocumentProbe: Decodable {
         let decoder = JSONDecoder()
         decoder.userInfo[CongressDecodingContext.sourceKey] = source
         return try decoder.decode(DocumentProbe.self, from: data)
-    }
-}
-
-/// A meeting's summary fields, decoded with the same rules (and errors) as `CommitteeMeeting`.
-private struct SummaryFields: Decodable {
-    var summary: MeetingSummary
-
-    private enum CodingKeys: String, CodingKey {
-        case eventId
-        case eventIdLowercase = "eventid"
-        case chamber, congress, updateDate
-    }
-
-    init(from decoder: any Decoder) throws {
-        let context = CongressDecodingContext(decoder)
-        let container: KeyedDecodingContainer<CodingKeys>
-        do {
-            container = try decoder.container(keyedBy: CodingKeys.self)
-        } catch {
-            throw context.wrap(error, eventId: nil)
-        }
-        let eventId = try container.decodeEventId([.eventId, .eventIdLowercase], context: context)
-        _ = try container.decodeChamber(forKey: .chamber, eventId: eventId, context: context)
-        let congress = try container.decodeCongress(forKey: .congress, eventId: eventId, context: context)
-        let updateDate: CongressDate?
-        do {
-            (updateDate, _) = try container.decodeLenientDate(forKey: .updateDate)
-        } catch {
-            throw context.wrap(error, eventId: eventId)
-        }
-        summary = MeetingSummary(eventId: eventId, congress: congress, updateDate: updateDate)
     }
 }
 
