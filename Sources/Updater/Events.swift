@@ -182,48 +182,6 @@ extension JournalEvent {
 }
 
 extension BatchIntent {
-    /// Decodes an intent event through `FastJSON` (replay decodes every intent's row images; see
-    /// `FastJSON` for why not `JSONDecoder`). A test checks both decoders agree on real intents.
-    public init(node: FastJSON.Node) throws {
-        func integer(_ name: String) throws -> Int64 {
-            guard case .integer(let value)? = node[name] else {
-                throw StoreError("batch_intent: \(name) is missing")
-            }
-            return value
-        }
-        func text(_ name: String) throws -> String {
-            guard case .string(let value)? = node[name] else {
-                throw StoreError("batch_intent: \(name) is missing")
-            }
-            return value
-        }
-        guard case .string(let kindName)? = node["kind"], let kind = BatchKind(rawValue: kindName),
-            case .array(let items)? = node["items"], case .array(let mutations)? = node["mutations"]
-        else { throw StoreError("batch_intent: kind, items or mutations is missing") }
-        batchID = try integer("batch_id")
-        runID = try integer("run_id")
-        self.kind = kind
-        if case .integer(let compensated)? = node["compensates"] {
-            compensates = compensated
-        } else {
-            compensates = nil
-        }
-        if case .string(let why)? = node["reason"] { reason = why } else { reason = nil }
-        self.items = items.compactMap { if case .string(let item) = $0 { item } else { nil } }
-        self.mutations = try mutations.map(Mutation.init(node:))
-        checksumBefore = try text("checksum_before")
-        checksumAfter = try text("checksum_after")
-    }
-
-    /// Decodes the intent on a journal entry, or nil if the entry is another event.
-    public static func decode(_ entry: JournalEntry) throws -> BatchIntent? {
-        let node = try FastJSON.parse(entry.line)
-        guard case .string(EventType.batchIntent)? = node["type"] else { return nil }
-        return try BatchIntent(node: node)
-    }
-}
-
-extension BatchIntent {
     /// The intent's journal body: exactly the bytes `JournalEvent(type:fields:)` writes through
     /// `JSONEncoder` (sorted keys, absent optionals left out, slashes unescaped), several times faster.
     ///

@@ -109,8 +109,10 @@ public enum Verifier {
             for marker in markers {
                 let batch: Int64 = marker["batch_id"]
                 let position: Int64 = marker["intent_position"]
+                // The head says which batch's intent it is; the row images need not be decoded.
                 guard let entry = try journal.entry(at: UInt64(position)),
-                    let intent = try? BatchIntent.decode(entry), intent.batchID == batch
+                    let head = try? EventLineReader.head(entry.line, beforeMutations: true),
+                    head.type == EventType.batchIntent, head.batchID == batch
                 else {
                     missing.append("batch \(batch) at position \(position)")
                     continue
