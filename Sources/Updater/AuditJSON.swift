@@ -530,27 +530,22 @@ struct EventLineReader {
                 guard index < bytes.count else { throw failure("unterminated escape") }
                 let escape = bytes[index]
                 index += 1
-                switch escape {
-                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): decoded.append(escape)
-                case UInt8(ascii: "b"): decoded.append(0x08)
-                case UInt8(ascii: "f"): decoded.append(0x0c)
-                case UInt8(ascii: "n"): decoded.append(0x0a)
-                case UInt8(ascii: "r"): decoded.append(0x0d)
-                case UInt8(ascii: "t"): decoded.append(0x09)
-                case UInt8(ascii: "u"):
-                    var scalar = try hex4()
-                    if (0xD800..<0xDC00).contains(scalar), index + 1 < bytes.count,
-                        bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u")
-                    {
-                        index += 2
-                        let low = try hex4()
-                        scalar =
-                            (0xDC00..<0xE000).contains(low)
-                            ? 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00) : 0xFFFD
-                    }
-                    decoded += Array(String(Character(Unicode.Scalar(scalar) ?? "\u{FFFD}")).utf8)
-                default: throw failure("unknown escape")
+                if let byte = jsonEscapedByte(escape) {
+                    decoded.append(byte)
+                    continue
                 }
+                guard escape == UInt8(ascii: "u") else { throw failure("unknown escape") }
+                var scalar = try hex4()
+                if (0xD800..<0xDC00).contains(scalar), index + 1 < bytes.count,
+                    bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u")
+                {
+                    index += 2
+                    let low = try hex4()
+                    scalar =
+                        (0xDC00..<0xE000).contains(low)
+                        ? 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00) : 0xFFFD
+                }
+                decoded += Array(String(Character(Unicode.Scalar(scalar) ?? "\u{FFFD}")).utf8)
             default: decoded.append(byte)
             }
         }
@@ -720,5 +715,19 @@ struct EventLineReader {
             cursor += 2
         }
         return result
+    }
+}
+
+/// The byte a one-character JSON escape stands for (`\"`, `\\`, `\/`, `\b`, `\f`, `\n`, `\r`,
+/// `\t`, given the character after the backslash); nil for `\u` and anything else.
+func jsonEscapedByte(_ escape: UInt8) -> UInt8? {
+    switch escape {
+    case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): return escape
+    case UInt8(ascii: "b"): return 0x08
+    case UInt8(ascii: "f"): return 0x0c
+    case UInt8(ascii: "n"): return 0x0a
+    case UInt8(ascii: "r"): return 0x0d
+    case UInt8(ascii: "t"): return 0x09
+    default: return nil
     }
 }

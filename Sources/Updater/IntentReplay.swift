@@ -548,15 +548,12 @@ extension EventLineReader {
             guard index < bytes.count else { throw failure("unterminated escape") }
             let escape = bytes[index]
             index += 1
-            switch escape {
-            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): output.append(escape)
-            case UInt8(ascii: "b"): output.append(0x08)
-            case UInt8(ascii: "f"): output.append(0x0c)
-            case UInt8(ascii: "n"): output.append(0x0a)
-            case UInt8(ascii: "r"): output.append(0x0d)
-            case UInt8(ascii: "t"): output.append(0x09)
-            case UInt8(ascii: "u"): break decoding
-            default: throw failure("unknown escape")
+            if let byte = jsonEscapedByte(escape) {
+                output.append(byte)
+            } else if escape == UInt8(ascii: "u") {
+                break decoding
+            } else {
+                throw failure("unknown escape")
             }
         }
         // Left to `string()`.
