@@ -271,16 +271,10 @@ extension Session {
         }
     }
 
-    /// A row's identity across mutations: a hash of its table and primary key, within one process.
-    /// Two rows sharing a 64-bit hash (about one chance in 10^7 for a run of a million rows) would
-    /// leave one of them unchecked, never raise a false problem.
+    /// A row's identity across mutations: the hash of its journal row key (`row:<table>:<key>`), within
+    /// one process. Two rows sharing a 64-bit hash (about one chance in 10^7 for a run of a million
+    /// rows) would leave one of them unchecked, never raise a false problem.
     private static func slot(of mutation: Mutation) -> Int {
-        var hasher = Hasher()
-        hasher.combine(mutation.table)
-        for (column, value) in mutation.key.columns.sorted(by: { $0.key < $1.key }) {
-            hasher.combine(column)
-            hasher.combine(value)
-        }
-        return hasher.finalize()
+        JournalEvent.rowKey(table: mutation.table, key: mutation.key).hashValue
     }
 }
