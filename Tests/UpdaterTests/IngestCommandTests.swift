@@ -44,18 +44,22 @@ import Testing
         )
     }
 
-    /// Runs `hearings arguments…` with the ingest environment variables cleared (flags decide) and
-    /// `extra` set, its output captured in files (a pipe could fill up and stall the child).
+    /// Runs `hearings arguments…` (see `run(_:environment:)`).
     func hearings(_ arguments: [String], environment extra: [String: String] = [:]) throws -> Run {
+        try Self.run(arguments, environment: extra)
+    }
+
+    /// Runs `hearings arguments…` with every variable the command reads cleared (`HEARINGS_*` and the
+    /// predecessor's and the API's names: flags and the test decide) and `extra` set, its output
+    /// captured in files (a pipe could fill up and stall the child).
+    static func run(_ arguments: [String], environment extra: [String: String] = [:]) throws -> Run {
         let process = Process()
-        process.executableURL = try Self.executable()
+        process.executableURL = try executable()
         process.arguments = arguments
-        var environment = ProcessInfo.processInfo.environment
+        var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("HEARINGS_") }
         for name in [
-            "HEARINGS_HOME", "BATCH_PROCESSING_SIZE", "ENABLE_BATCH_PROCESSING", "COLUMNS",
-            "CONGRESS_API_KEY",
-            "API_KEY", "CONGRESS_API_BASE_URL", "CONGRESS_API_CONCURRENCY", "CONGRESS_API_TIMEOUT",
-            "HEARINGS_NOW",
+            "BATCH_PROCESSING_SIZE", "ENABLE_BATCH_PROCESSING", "COLUMNS", "CONGRESS_API_KEY", "API_KEY",
+            "CONGRESS_API_BASE_URL", "CONGRESS_API_CONCURRENCY", "CONGRESS_API_TIMEOUT",
         ] {
             environment.removeValue(forKey: name)
         }

@@ -33,50 +33,12 @@ private struct TitleHistory {
     }
 }
 
-/// What one run of the executable did.
-private struct CommandRun {
-    var status: Int32
-    var stdout: String
-    var stderr: String
-
-    func json() throws -> [String: Any] {
-        try #require(try JSONSerialization.jsonObject(with: Data(stdout.utf8)) as? [String: Any], "\(stdout)")
-    }
-}
-
-/// Runs `hearings arguments…` with `environment` added to a copy of this process's environment from
-/// which every variable the command reads is removed (the test decides them).
-private func hearings(_ arguments: [String], environment: [String: String] = [:]) throws -> CommandRun {
-    let process = Process()
-    process.executableURL = try IngestCommandTests.executable()
-    process.arguments = arguments
-    var variables = ProcessInfo.processInfo.environment.filter {
-        !$0.key.hasPrefix("HEARINGS_")
-            && !["BATCH_PROCESSING_SIZE", "ENABLE_BATCH_PROCESSING"].contains($0.key)
-    }
-    variables.merge(environment) { $1 }
-    process.environment = variables
-    let scratch = FileManager.default.temporaryDirectory.appendingPathComponent(
-        "hearings-run-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: scratch) }
-    let out = scratch.appendingPathComponent("stdout")
-    let err = scratch.appendingPathComponent("stderr")
-    _ = FileManager.default.createFile(atPath: out.path, contents: nil)
-    _ = FileManager.default.createFile(atPath: err.path, contents: nil)
-    let outHandle = try FileHandle(forWritingTo: out)
-    let errHandle = try FileHandle(forWritingTo: err)
-    process.standardOutput = outHandle
-    process.standardError = errHandle
-    process.standardInput = FileHandle.nullDevice
-    try process.run()
-    process.waitUntilExit()
-    try outHandle.close()
-    try errHandle.close()
-    return CommandRun(
-        status: process.terminationStatus,
-        stdout: String(decoding: try Data(contentsOf: out), as: UTF8.self),
-        stderr: String(decoding: try Data(contentsOf: err), as: UTF8.self))
+/// Runs `hearings arguments…` with `environment` set and every other variable the command reads
+/// cleared (the test decides them).
+private func hearings(_ arguments: [String], environment: [String: String] = [:]) throws
+    -> IngestCommandTests.Run
+{
+    try IngestCommandTests.run(arguments, environment: environment)
 }
 
 /// Every managed row and the state checksum recomputed from them: the database's canonical state.
