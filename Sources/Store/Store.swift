@@ -218,8 +218,14 @@ extension Store {
             guard let after = mutation.after, let before = mutation.before else {
                 throw StoreError("update of \(table.name) without both images")
             }
-            try RowStatement.run(table.sql.guardedUpdate, db) { binder in
-                for column in table.columns { binder.bind(after[column]) }
+            // Only the columns that change are set: SQLite rewrites the entries of every index on a
+            // column it sets, and setting the primary key makes it look up every child table's rows.
+            // The guard still compares every column with the before-image.
+            let changed = table.columns.filter { after[$0] != before[$0] }
+            let setting = changed.isEmpty ? table.columns : changed
+            let sql = changed.isEmpty ? table.sql.guardedUpdate : table.sql.guardedUpdate(setting: changed)
+            try RowStatement.run(sql, db) { binder in
+                for column in setting { binder.bind(after[column]) }
                 for column in table.primaryKey { binder.bind(mutation.key[column]) }
                 for column in table.nonKeyColumns { binder.bind(before[column]) }
             }

@@ -192,6 +192,37 @@ func dump(_ store: Store) throws -> [String: [RowImage]] {
                 Mutation(kind: .insert, table: Schema.committees, before: nil, after: edited),
             ]).count == 1)
         #expect(try dump(store) == baseline)
+        // An update that changes no column is still checked: it applies to the row it expects and
+        // conflicts with any other.
+        try store.queue.write { db in
+            try Store.apply(
+                [Mutation(kind: .update, table: Schema.committees, before: committee, after: committee)], db)
+        }
+        #expect(
+            try conflicts([Mutation(kind: .update, table: Schema.committees, before: stale, after: stale)])
+                == [
+                    Conflict(
+                        table: "committees", key: RowImage(["committee_id": 1]), field: "url",
+                        expected: .null,
+                        found: committee["url"])
+                ])
+        // An update of one column leaves the others as they are and is checked against all of them.
+        var renamedOnly = committee
+        renamedOnly["name"] = "Oversight Committee"
+        #expect(
+            try conflicts([
+                Mutation(kind: .update, table: Schema.committees, before: stale, after: renamedOnly)
+            ])
+            .map(\.field) == ["url"])
+        try store.queue.write { db in
+            try Store.apply(
+                [Mutation(kind: .update, table: Schema.committees, before: committee, after: renamedOnly)], db
+            )
+            try Store.apply(
+                [Mutation(kind: .update, table: Schema.committees, before: renamedOnly, after: committee)], db
+            )
+        }
+        #expect(try dump(store) == baseline)
         // NULLs in the before-image match NULLs in the row (`IS`, not `=`).
         #expect(committee["parent_committee_id"] == .null)
         try store.queue.write { db in
