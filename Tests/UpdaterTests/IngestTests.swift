@@ -156,6 +156,41 @@ func hostileFolder(in home: DataHome) throws -> (folder: String, ids: [String]) 
             "\(issues)")
     }
 
+    @Test func documentsChangedOrRemovedBetweenTheTwoReadsAreRejected() throws {
+        let home = try temporaryHome()
+        let folder = home.path + "/input"
+        let manager = FileManager.default
+        try manager.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let source = sampleFolder(day: 1) + "/house"
+        let names = Array(try manager.contentsOfDirectory(atPath: source).sorted().prefix(3))
+        for name in names { try manager.copyItem(atPath: source + "/" + name, toPath: folder + "/" + name) }
+        let ids = names.map { String($0.dropLast(5)) }
+        let session = try Session(home: home, command: "ingest")
+        defer { try? session.close() }
+        var options = IngestOptions()
+        options.source = .directory(folder)
+        // After the first read (the run has its summaries), one file is made to hold another meeting
+        // and one is removed.
+        let metrics = try session.ingest(options) { event in
+            guard case .started = event else { return }
+            let path = folder + "/" + names[0]
+            if let data = manager.contents(atPath: path),
+                let text = String(data: data, encoding: .utf8)
+            {
+                try? Data(text.replacingOccurrences(of: "\"\(ids[0])\"", with: "\"999999999\"").utf8).write(
+                    to: URL(fileURLWithPath: path))
+            }
+            try? manager.removeItem(atPath: folder + "/" + names[1])
+        }
+        #expect(metrics.hearingsAdded == 1)
+        let issues = metrics.validationIssues.map { "\($0.item) \($0.field): \($0.problem)" }.sorted()
+        #expect(issues.count == 2, "\(issues)")
+        #expect(
+            issues.contains { $0.hasPrefix("\(ids[0]) eventId:") && $0.contains("changed during the run") },
+            "\(issues)")
+        #expect(issues.contains { $0.hasPrefix("\(ids[1]) (document): cannot read the file") }, "\(issues)")
+    }
+
     @Test func failedBatchDoesNotStopTheRun() throws {
         let home = try temporaryHome()
         try failBatch(3, in: home)
