@@ -145,10 +145,10 @@ public enum IngestBenchmark {
         print("  row mutations per run: \(mutations)")
         print("  session open + ingest + close: \(total)")
         print("  ingest call alone:             \(Summary(ingests))")
-        print("    of which read, validate, map: \(Summary(reads))")
+        print("    of which the first pass:  \(Summary(reads))")
         print("    of which the batches:         \(Summary(batches))")
         print("  CPU time of the ingest call:   \(Summary(cpus))")
-        print("    of which read, validate, map: \(Summary(readCPUs))")
+        print("    of which the first pass:  \(Summary(readCPUs))")
         print(
             String(
                 format:
@@ -250,7 +250,7 @@ public enum IngestBenchmark {
         print(
             String(
                 format:
-                    "  reading and validating the source: %.1f s; the batches: %.1f s (%.0f changes/s, %.0f mutations/s)",
+                    "  first pass (listing, summaries): %.1f s; the batches (read, validate, map, apply): %.1f s (%.0f changes/s, %.0f mutations/s)",
                 sourceSeconds, batchSeconds, Double(options.changes) / batchSeconds,
                 Double(metrics.mutations) / batchSeconds))
         print(
@@ -259,7 +259,7 @@ public enum IngestBenchmark {
                     "  CPU time (user + system) of the run: %.1f s (the rest of the wall time is waiting: disk, other processes)",
                 cpu))
         print("  memory before the run:      \(memoryBefore)")
-        if let sourceRead { print("  after reading the source:   \(sourceRead)") }
+        if let sourceRead { print("  after the first pass:       \(sourceRead)") }
         for sample in samples {
             print(
                 "  after batch \(String(sample.batch).padding(toLength: 6, withPad: " ", startingAt: 0)): \(sample.memory)"
