@@ -24,7 +24,7 @@ public enum MeetingValidator {
     public static func problems(of meeting: CommitteeMeeting) -> [Problem] {
         var result: [Problem] = []
         for error in meeting.dateErrors { result.append(Problem(field: error.field, problem: error.problem)) }
-        if meeting.title?.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ?? true {
+        if meeting.title.map(TextFolding.trimmed)?.isEmpty ?? true {
             result.append(Problem(field: "title", problem: "missing or empty"))
         }
         if meeting.rawDate == nil { result.append(Problem(field: "date", problem: "missing")) }

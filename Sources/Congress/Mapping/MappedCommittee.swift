@@ -55,7 +55,7 @@ public struct MappedCommittee: Sendable, Hashable {
     ///   name, unknown chamber or type).
     public init(_ item: CommitteeListItem, congress: Int) throws {
         var issues = IssueCollector()
-        let code = nonEmpty(item.systemCode)?.trimmingCharacters(in: .whitespacesAndNewlines)
+        let code = nonEmpty(item.systemCode).map(TextFolding.trimmed)
         if code == nil { issues.add("systemCode", item.systemCode == nil ? "missing" : "empty") }
         let name = nonEmpty(item.name)
         if name == nil { issues.add("name", item.name == nil ? "missing" : "empty") }
@@ -71,8 +71,7 @@ public struct MappedCommittee: Sendable, Hashable {
         try issues.check(.committee(systemCode: code ?? item.systemCode))
         self.init(
             systemCode: code ?? "", name: name ?? "", chamber: chamber ?? "", type: type ?? "",
-            parentSystemCode: nonEmpty(item.parent?.systemCode)?.trimmingCharacters(
-                in: .whitespacesAndNewlines),
+            parentSystemCode: nonEmpty(item.parent?.systemCode).map(TextFolding.trimmed),
             url: nonEmpty(item.url), congress: congress)
     }
 
@@ -86,7 +85,7 @@ public struct MappedCommittee: Sendable, Hashable {
     public static func fallback(for reference: CommitteeReference, meeting: CommitteeMeeting)
         -> MappedCommittee?
     {
-        guard let code = nonEmpty(reference.systemCode)?.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard let code = nonEmpty(reference.systemCode).map(TextFolding.trimmed)
         else {
             return nil
         }
@@ -113,7 +112,7 @@ public struct MappedCommittee: Sendable, Hashable {
 
     private static func canonical(_ value: String?, among allowed: [String]) -> String? {
         guard let value else { return nil }
-        let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+        let trimmed = TextFolding.trimmed(value).lowercased()
         return allowed.first { $0.lowercased() == trimmed }
     }
 }

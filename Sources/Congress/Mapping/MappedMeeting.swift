@@ -121,7 +121,7 @@ public struct MappedHearing: Sendable, Hashable {
         let type = canonical(meeting.type, among: types)
         if type == nil { issues.add("type", MappingError.expectation(types, found: meeting.type)) }
         let title = meeting.title ?? ""
-        if title.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+        if TextFolding.trimmed(title).isEmpty {
             issues.add("title", meeting.title == nil ? "missing" : "empty")
         }
         for error in meeting.dateErrors { issues.add(error.field, error.problem) }
@@ -148,7 +148,7 @@ public struct MappedHearing: Sendable, Hashable {
     /// The entry of `allowed` equal to `value` ignoring case and surrounding whitespace.
     private static func canonical(_ value: String?, among allowed: [String]) -> String? {
         guard let value else { return nil }
-        let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+        let trimmed = TextFolding.trimmed(value).lowercased()
         return allowed.first { $0.lowercased() == trimmed }
     }
 
@@ -156,7 +156,7 @@ public struct MappedHearing: Sendable, Hashable {
     /// nothing is left. Parts with no letter or digit (the API's `----------`) are left out.
     static func renderLocation(_ location: CommitteeMeeting.Location) -> String? {
         func part(_ text: String?) -> String? {
-            guard let text = text?.trimmingCharacters(in: .whitespacesAndNewlines),
+            guard let text = text.map(TextFolding.trimmed),
                 text.contains(where: { $0.isLetter || $0.isNumber })
             else { return nil }
             return text

@@ -66,8 +66,41 @@ public enum TextFolding {
 
     /// `text` folded and then reduced to its letters and digits: `Gartenstein-Ross` → `gartensteinross`.
     public static func lettersOnly(_ text: String) -> String {
-        String(fold(text).filter { $0 != " " })
+        lettersOnlyASCII(text) ?? String(fold(text).filter { $0 != " " })
     }
+
+    /// `lettersOnly` for ASCII text: its letters, lower-cased, and digits; nil when `text` has other
+    /// characters. Why: every witness name word is reduced this way to compare it with the honorific
+    /// and suffix lists; for ASCII, folding and dropping the spaces keeps exactly these bytes (a test
+    /// checks both agree on every ASCII character).
+    static func lettersOnlyASCII(_ text: String) -> String? {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(text.utf8.count)
+        for byte in text.utf8 {
+            switch byte {
+            case 0x80...: return nil
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"): bytes.append(byte | 0x20)
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+                bytes.append(byte)
+            default: continue
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// `text` without leading and trailing `whitespacesAndNewlines`, as Foundation's
+    /// `trimmingCharacters(in:)` returns it.
+    ///
+    /// Why: Foundation's trim walks the text as UTF-16 even when there is nothing to trim, and most
+    /// values the API sends have no blank at either end; those are returned as they are.
+    public static func trimmed(_ text: String) -> String {
+        let scalars = text.unicodeScalars
+        guard let first = scalars.first, let last = scalars.last else { return text }
+        if !blanks.contains(first) && !blanks.contains(last) { return text }
+        return text.trimmingCharacters(in: blanks)
+    }
+
+    private static let blanks = CharacterSet.whitespacesAndNewlines
 
     private static func isMark(_ scalar: Unicode.Scalar) -> Bool {
         switch scalar.properties.generalCategory {

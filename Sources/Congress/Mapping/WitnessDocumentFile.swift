@@ -19,6 +19,19 @@ public struct WitnessDocumentFile: Sendable, Hashable {
 
     /// Parses the witness token of `url`; nil when the file name has none.
     public init?(url: String) {
+        let isASCII = url.utf8.allSatisfy { $0 < 0x80 }
+        guard let parsed = isASCII ? Self.parseASCII(url) : Self.parseUnicode(url) else { return nil }
+        self = parsed
+    }
+
+    private init(surname: String, initial: Character, ordinal: Int) {
+        self.surname = surname
+        self.initial = initial
+        self.ordinal = ordinal
+    }
+
+    /// The parse for any text, by characters.
+    static func parseUnicode(_ url: String) -> WitnessDocumentFile? {
         var name = Substring(url)
         if let cut = name.firstIndex(where: { $0 == "?" || $0 == "#" }) { name = name[..<cut] }
         if let slash = name.lastIndex(of: "/") { name = name[name.index(after: slash)...] }
@@ -35,10 +48,42 @@ public struct WitnessDocumentFile: Sendable, Hashable {
         }
         let letters = TextFolding.lettersOnly(token)
         guard letters.count >= 2, let initial = letters.last else { return nil }
-        surname = String(letters.dropLast())
-        self.initial = initial
-        ordinal = Int(digits) ?? 1
+        let ordinal = Int(digits) ?? 1
         guard ordinal >= 1 else { return nil }
+        return WitnessDocumentFile(surname: String(letters.dropLast()), initial: initial, ordinal: ordinal)
+    }
+
+    /// The same parse as ``parseUnicode(_:)`` on the bytes of an ASCII URL.
+    ///
+    /// Why: every witness document's URL is parsed, nearly all are ASCII, and the character-based parse
+    /// was two fifths of a meeting's mapping time. For ASCII text the steps are the same (a test checks
+    /// both parses agree on every URL of the fixtures and on edge cases).
+    static func parseASCII(_ url: String) -> WitnessDocumentFile? {
+        var bytes = Array(url.utf8)
+        if let cut = bytes.firstIndex(where: { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") }) {
+            bytes.removeSubrange(cut...)
+        }
+        if let slash = bytes.lastIndex(of: UInt8(ascii: "/")) { bytes.removeSubrange(...slash) }
+        if let dot = bytes.lastIndex(of: UInt8(ascii: ".")) { bytes.removeSubrange(dot...) }
+        let parts = bytes.split(separator: UInt8(ascii: "-"), omittingEmptySubsequences: false)
+        guard let kind = parts.firstIndex(where: isKindASCII) else { return nil }
+        let end = parts[(kind + 1)...].firstIndex(where: isDateASCII) ?? parts.endIndex
+        var token = Array(parts[(kind + 1)..<end].joined())
+        var digitCount = 0
+        while digitCount < token.count, isDigit(token[token.count - 1 - digitCount]) { digitCount += 1 }
+        let digits = String(decoding: token.suffix(digitCount), as: UTF8.self)
+        token.removeLast(digitCount)
+        let letters = token.compactMap { byte -> UInt8? in
+            if isDigit(byte) { return byte }
+            if isLetter(byte) { return byte | 0x20 }
+            return nil
+        }
+        guard letters.count >= 2, let initial = letters.last else { return nil }
+        let ordinal = Int(digits) ?? 1
+        guard ordinal >= 1 else { return nil }
+        return WitnessDocumentFile(
+            surname: String(decoding: letters.dropLast(), as: UTF8.self),
+            initial: Character(Unicode.Scalar(initial)), ordinal: ordinal)
     }
 
     /// Index into `names` of the witness this file belongs to: among the names whose
@@ -58,5 +103,22 @@ public struct WitnessDocumentFile: Sendable, Hashable {
 
     private static func isDate(_ part: String) -> Bool {
         part.count == 8 && part.allSatisfy { $0.isASCII && $0.isNumber }
+    }
+
+    private static func isKindASCII(_ part: ArraySlice<UInt8>) -> Bool {
+        guard part.count >= 2, let first = part.first, first | 0x20 == UInt8(ascii: "w") else { return false }
+        return part.dropFirst().allSatisfy(isLetter)
+    }
+
+    private static func isDateASCII(_ part: ArraySlice<UInt8>) -> Bool {
+        part.count == 8 && part.allSatisfy(isDigit)
+    }
+
+    private static func isDigit(_ byte: UInt8) -> Bool {
+        byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")
+    }
+
+    private static func isLetter(_ byte: UInt8) -> Bool {
+        (byte | 0x20) >= UInt8(ascii: "a") && (byte | 0x20) <= UInt8(ascii: "z")
     }
 }

@@ -19,7 +19,7 @@ extension CommitteeListItem {
         {
             chamber = text
         }
-        let code = detail.systemCode?.trimmingCharacters(in: .whitespacesAndNewlines)
+        let code = detail.systemCode.map(TextFolding.trimmed)
         if chamber == nil, let first = code?.lowercased().first {
             chamber = ["h": "House", "s": "Senate", "j": "Joint"][String(first)]
         }
