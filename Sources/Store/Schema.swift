@@ -14,6 +14,10 @@ public struct TableSchema: Hashable, Sendable {
     public let columnsInChecksumOrder: [String]
     /// The columns outside the primary key, in declaration order.
     public let nonKeyColumns: [String]
+    /// Whether the table has `created_at`: asked for every inserted row.
+    public let hasCreatedAt: Bool
+    /// Whether the table has `updated_at`: asked for every inserted and updated row.
+    public let hasUpdatedAt: Bool
     /// The statements that read and write one row, built once: they run once per mutation.
     public let sql: RowStatements
 
@@ -25,6 +29,8 @@ public struct TableSchema: Hashable, Sendable {
         self.naturalKey = naturalKey
         columnsInChecksumOrder = sortedByUTF8(columns)
         nonKeyColumns = columns.filter { !primaryKey.contains($0) }
+        hasCreatedAt = columns.contains("created_at")
+        hasUpdatedAt = columns.contains("updated_at")
         sql = RowStatements(
             name: name, columns: columns, primaryKey: primaryKey, nonKeyColumns: nonKeyColumns)
     }
@@ -43,6 +49,9 @@ public struct RowStatements: Hashable, Sendable {
     public let guardedUpdate: String
     /// `DELETE` the row whose key and every other column hold the before-image.
     public let guardedDelete: String
+    /// For each column, `SELECT` every column of the rows where that column equals the bound value,
+    /// in primary-key order: the differ's lookups, built once instead of on every call.
+    public let selectWhere: [String: String]
     /// The table's name and the guard of `guardedUpdate` and `guardedDelete`.
     private let name: String
     private let guarded: String
@@ -59,6 +68,10 @@ public struct RowStatements: Hashable, Sendable {
         guardedUpdate =
             "UPDATE \(name) SET \(columns.map { "\($0) = ?" }.joined(separator: ", ")) WHERE \(guarded)"
         guardedDelete = "DELETE FROM \(name) WHERE \(guarded)"
+        let selectAll = "SELECT \(columns.joined(separator: ", ")) FROM \(name)"
+        let order = "ORDER BY \(primaryKey.joined(separator: ", "))"
+        selectWhere = Dictionary(
+            uniqueKeysWithValues: columns.map { ($0, "\(selectAll) WHERE \($0) = ? \(order)") })
     }
 
     /// `guardedUpdate` setting only `columns` (after-image of those, in the order given; then the key

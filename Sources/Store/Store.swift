@@ -97,13 +97,14 @@ extension Store {
         throws
         -> [RowImage]
     {
-        precondition(table.columns.contains(column), "unknown column \(column)")
-        let statement = try db.cachedStatement(
-            sql: "SELECT \(table.columns.joined(separator: ", ")) FROM \(table.name) WHERE \(column) = ? "
-                + "ORDER BY \(table.primaryKey.joined(separator: ", "))")
-        return try Row.fetchAll(statement, arguments: [value.databaseValue]).map {
-            image(of: $0, table: table)
-        }
+        guard let sql = table.sql.selectWhere[column] else { preconditionFailure("unknown column \(column)") }
+        let statement = try db.cachedStatement(sql: sql)
+        // A cursor reads each row straight from the statement: the differ runs several of these per
+        // meeting, and copying every row into a GRDB `Row` first was half of their cost.
+        let cursor = try Row.fetchCursor(statement, arguments: [value.databaseValue])
+        var result: [RowImage] = []
+        while let row = try cursor.next() { result.append(image(of: row, table: table)) }
+        return result
     }
 
     /// Every row of `table`, in primary-key order.
@@ -117,6 +118,7 @@ extension Store {
 
     static func image(of row: Row, table: TableSchema) -> RowImage {
         var columns: [String: Value] = [:]
+        columns.reserveCapacity(table.columns.count)
         for (index, column) in table.columns.enumerated() {
             columns[column] = Value(row[index] as DatabaseValue)
         }

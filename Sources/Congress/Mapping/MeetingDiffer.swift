@@ -308,19 +308,21 @@ public struct MeetingDiffer: Sendable {
     /// An insert of a row holding `values`, the timestamps and NULL in every other column.
     func insert(_ table: TableSchema, values: [String: Value]) -> Mutation {
         var columns: [String: Value] = [:]
+        columns.reserveCapacity(table.columns.count)
         for column in table.columns { columns[column] = values[column] ?? .null }
-        if table.columns.contains("created_at") { columns["created_at"] = .text(timestamp) }
-        if table.columns.contains("updated_at") { columns["updated_at"] = .text(timestamp) }
+        if table.hasCreatedAt { columns["created_at"] = .text(timestamp) }
+        if table.hasUpdatedAt { columns["updated_at"] = .text(timestamp) }
         return Mutation(kind: .insert, table: table, before: nil, after: RowImage(columns))
     }
 
     /// An update of `before` to the `mapped` values, or nil when they already hold; `updated_at` (where
     /// the table has it) becomes the timestamp, `created_at` is kept.
     func update(_ table: TableSchema, before: RowImage, mapped: [String: Value]) -> Mutation? {
+        // Most rows of a daily run are unchanged: compare the mapped values before copying the row.
+        guard mapped.contains(where: { before[$0.key] != $0.value }) else { return nil }
         var after = before
         for (column, value) in mapped { after[column] = value }
-        guard after != before else { return nil }
-        if table.columns.contains("updated_at") { after["updated_at"] = .text(timestamp) }
+        if table.hasUpdatedAt { after["updated_at"] = .text(timestamp) }
         return Mutation(kind: .update, table: table, before: before, after: after)
     }
 
