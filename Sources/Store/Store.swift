@@ -98,12 +98,18 @@ extension Store {
         -> [RowImage]
     {
         guard let sql = table.sql.selectWhere[column] else { preconditionFailure("unknown column \(column)") }
-        let statement = try db.cachedStatement(sql: sql)
-        // A cursor reads each row straight from the statement: the differ runs several of these per
-        // meeting, and copying every row into a GRDB `Row` first was half of their cost.
-        let cursor = try Row.fetchCursor(statement, arguments: [value.databaseValue])
+        // Read through SQLite's C API: the differ runs several of these per meeting, and GRDB's rows
+        // and cursors (argument arrays, a column-name table per cursor) cost more than SQLite's work.
         var result: [RowImage] = []
-        while let row = try cursor.next() { result.append(image(of: row, table: table)) }
+        func append(_ handle: OpaquePointer) {
+            var columns: [String: Value] = [:]
+            columns.reserveCapacity(table.columns.count)
+            for (index, column) in table.columns.enumerated() {
+                columns[column] = Value(DatabaseValue(sqliteStatement: handle, index: Int32(index)))
+            }
+            result.append(RowImage(columns))
+        }
+        try RowStatement.query(sql, db, bind: { $0.bind(value) }, row: append)
         return result
     }
 
@@ -325,20 +331,37 @@ enum RowStatement {
     ///
     /// - Throws: a `DatabaseError` with SQLite's extended result code and message when the step fails.
     static func run(_ sql: String, _ db: Database, bind: (inout Binder) -> Void) throws {
+        try query(sql, db, bind: bind) { _ in
+            throw DatabaseError(resultCode: .SQLITE_MISUSE, message: "the statement returned rows", sql: sql)
+        }
+    }
+
+    /// Prepares (once, through GRDB's statement cache) and runs `sql` with the values `bind` binds,
+    /// calling `row` with the statement's handle for each result row (read it with the C API or
+    /// `DatabaseValue(sqliteStatement:index:)` before returning).
+    ///
+    /// - Throws: a `DatabaseError` with SQLite's extended result code and message when a step fails,
+    ///   or what `row` throws; the statement is reset either way.
+    static func query(
+        _ sql: String, _ db: Database, bind: (inout Binder) -> Void, row: (OpaquePointer) throws -> Void
+    ) throws {
         let statement = try db.cachedStatement(sql: sql)
         let handle = statement.sqliteStatement
         sqlite3_reset(handle)
         sqlite3_clear_bindings(handle)
+        defer { sqlite3_reset(handle) }
         var binder = Binder(handle: handle)
         bind(&binder)
-        let code = sqlite3_step(handle)
-        guard code == SQLITE_DONE else {
-            let connection = sqlite3_db_handle(handle)
-            let extended = connection.map { sqlite3_extended_errcode($0) } ?? code
-            let message = connection.flatMap { sqlite3_errmsg($0) }.map { String(cString: $0) }
-            sqlite3_reset(handle)
-            throw DatabaseError(resultCode: ResultCode(rawValue: extended), message: message, sql: sql)
+        while true {
+            let code = sqlite3_step(handle)
+            if code == SQLITE_DONE { return }
+            guard code == SQLITE_ROW else {
+                let connection = sqlite3_db_handle(handle)
+                let extended = connection.map { sqlite3_extended_errcode($0) } ?? code
+                let message = connection.flatMap { sqlite3_errmsg($0) }.map { String(cString: $0) }
+                throw DatabaseError(resultCode: ResultCode(rawValue: extended), message: message, sql: sql)
+            }
+            try row(handle)
         }
-        sqlite3_reset(handle)
     }
 }
