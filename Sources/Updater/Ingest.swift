@@ -227,31 +227,12 @@ extension Session {
             // The second pass: this batch's meetings read in full, validated and mapped; a meeting that
             // fails is rejected here and its rejection travels with this batch.
             var batch: [(eventID: String, mapped: MappedMeeting)] = []
-            for planned in valid[start..<min(valid.count, start + batchSize)] {
-                let meeting: CommitteeMeeting
-                switch planned.load() {
-                case .failure(let error):
-                    note(
-                        error.eventId ?? planned.eventID, error.field.isEmpty ? "(document)" : error.field,
-                        error.problem)
-                    continue
-                case .success(let loaded): meeting = loaded
-                }
-                guard meeting.eventId == planned.eventID else {
-                    note(
-                        planned.eventID, "eventId",
-                        "\(planned.origin) changed during the run: it now holds meeting \(meeting.eventId)")
-                    continue
-                }
-                let problems = MeetingValidator.problems(of: meeting)
-                if !problems.isEmpty {
-                    for problem in problems { note(meeting.eventId, problem.field, problem.problem) }
-                    continue
-                }
-                do {
-                    batch.append((meeting.eventId, try MappedMeeting(meeting)))
-                } catch let error as MappingError {
-                    for issue in error.issues { note(meeting.eventId, issue.field, issue.problem) }
+            let planned = Array(valid[start..<min(valid.count, start + batchSize)])
+            for outcome in concurrentMap(planned, Self.secondPass) {
+                switch outcome {
+                case .mapped(let eventID, let mapped): batch.append((eventID, mapped))
+                case .rejected(let issues):
+                    for issue in issues { note(issue.item, issue.field, issue.problem) }
                 }
             }
             // commitBatch gives the batch this id; the fault seam names batches by it.
@@ -479,7 +460,59 @@ extension Session {
 
 /// A meeting that passed validation and mapping: what its batch needs, and its place in the run's order.
 /// A meeting of the run's first pass: its order and identity, and the candidate to read it from.
-private struct PlannedMeeting {
+/// What the second pass made of one planned meeting: its rows, or why it is rejected.
+private enum SecondPass: Sendable {
+    case mapped(eventID: String, MappedMeeting)
+    case rejected([IngestMetrics.Issue])
+}
+
+extension Session {
+    /// Reads one planned meeting in full, checks it is still the meeting the first pass saw, validates
+    /// and maps it. Free of side effects, so a batch's meetings are prepared on every core: reading,
+    /// decoding and mapping are most of an ingest's work, and the database is not involved.
+    fileprivate static func secondPass(_ planned: PlannedMeeting) -> SecondPass {
+        let meeting: CommitteeMeeting
+        switch planned.load() {
+        case .failure(let error):
+            return .rejected([
+                IngestMetrics.Issue(
+                    item: error.eventId ?? planned.eventID,
+                    field: error.field.isEmpty ? "(document)" : error.field,
+                    problem: error.problem)
+            ])
+        case .success(let loaded): meeting = loaded
+        }
+        guard meeting.eventId == planned.eventID else {
+            return .rejected([
+                IngestMetrics.Issue(
+                    item: planned.eventID, field: "eventId",
+                    problem:
+                        "\(planned.origin) changed during the run: it now holds meeting \(meeting.eventId)")
+            ])
+        }
+        let problems = MeetingValidator.problems(of: meeting)
+        if !problems.isEmpty {
+            return .rejected(
+                problems.map {
+                    IngestMetrics.Issue(item: meeting.eventId, field: $0.field, problem: $0.problem)
+                })
+        }
+        do {
+            return .mapped(eventID: meeting.eventId, try MappedMeeting(meeting))
+        } catch let error as MappingError {
+            return .rejected(
+                error.issues.map {
+                    IngestMetrics.Issue(item: meeting.eventId, field: $0.field, problem: $0.problem)
+                })
+        } catch {
+            return .rejected([
+                IngestMetrics.Issue(item: meeting.eventId, field: "(document)", problem: "\(error)")
+            ])
+        }
+    }
+}
+
+private struct PlannedMeeting: Sendable {
     var eventID: String
     var congress: Int
     var updated: Date

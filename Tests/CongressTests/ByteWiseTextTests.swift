@@ -91,3 +91,28 @@ struct ByteWiseTextTests {
         #expect(parsed > 500)
     }
 }
+
+@Suite("Concurrent map")
+struct ConcurrentMapTests {
+    @Test("results come back in the order of the input, each element transformed once")
+    func order() {
+        let calls = Counter()
+        let input = Array(0..<5_000)
+        let output = concurrentMap(input) { value -> String in
+            calls.increment()
+            return "\(value * 3)"
+        }
+        #expect(output == input.map { "\($0 * 3)" })
+        #expect(calls.value == input.count)
+        #expect(concurrentMap([Int]()) { $0 }.isEmpty)
+        #expect(concurrentMap([7]) { $0 + 1 } == [8])
+    }
+}
+
+/// A thread-safe call counter.
+private final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    var value: Int { lock.withLock { count } }
+    func increment() { lock.withLock { count += 1 } }
+}
