@@ -260,20 +260,30 @@ extension BatchIntent {
 
     private static func appendString(_ text: String, to out: inout [UInt8]) {
         let backslash = UInt8(ascii: "\\")
-        out.append(UInt8(ascii: "\""))
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""), backslash: out += [backslash, byte]
-            case 0x0a: out += [backslash, UInt8(ascii: "n")]
-            case 0x0d: out += [backslash, UInt8(ascii: "r")]
-            case 0x09: out += [backslash, UInt8(ascii: "t")]
-            case 0x08: out += [backslash, UInt8(ascii: "b")]
-            case 0x0c: out += [backslash, UInt8(ascii: "f")]
-            case 0..<0x20:
-                let hex = Array("0123456789abcdef".utf8)
-                out += Array("\\u00".utf8) + [hex[Int(byte >> 4)], hex[Int(byte & 0xf)]]
-            default: out.append(byte)
+        let quote = UInt8(ascii: "\"")
+        out.append(quote)
+        var text = text
+        // Runs of bytes that need no escape (nearly all of them) are copied whole.
+        text.withUTF8 { bytes in
+            var runStart = 0
+            for index in bytes.indices {
+                let byte = bytes[index]
+                guard byte < 0x20 || byte == quote || byte == backslash else { continue }
+                out.append(contentsOf: bytes[runStart..<index])
+                runStart = index + 1
+                switch byte {
+                case quote, backslash: out += [backslash, byte]
+                case 0x0a: out += [backslash, UInt8(ascii: "n")]
+                case 0x0d: out += [backslash, UInt8(ascii: "r")]
+                case 0x09: out += [backslash, UInt8(ascii: "t")]
+                case 0x08: out += [backslash, UInt8(ascii: "b")]
+                case 0x0c: out += [backslash, UInt8(ascii: "f")]
+                default:
+                    let hex = Array("0123456789abcdef".utf8)
+                    out += Array("\\u00".utf8) + [hex[Int(byte >> 4)], hex[Int(byte & 0xf)]]
+                }
             }
+            out.append(contentsOf: bytes[runStart...])
         }
         out.append(UInt8(ascii: "\""))
     }
