@@ -125,21 +125,26 @@ final class PosixFile: File {
     }
 
     func read(at offset: UInt64, count: Int) throws(JournalError) -> [UInt8] {
-        var buffer = [UInt8](repeating: 0, count: count)
-        var filled = 0
-        while filled < count {
-            let result = buffer.withUnsafeMutableBytes { raw in
-                retryingOnInterrupt {
+        // The buffer is not zeroed first: pread fills it, and only the bytes it filled are kept.
+        var failure: JournalError?
+        let buffer = [UInt8](unsafeUninitializedCapacity: max(count, 0)) { raw, initialized in
+            var filled = 0
+            while filled < count {
+                let result = retryingOnInterrupt {
                     pread(
                         descriptor, raw.baseAddress.map { $0 + filled }, count - filled,
                         off_t(offset) + off_t(filled))
                 }
+                if result < 0 {
+                    failure = ioError("pread", path)
+                    break
+                }
+                if result == 0 { break }
+                filled += result
             }
-            if result < 0 { throw ioError("pread", path) }
-            if result == 0 { break }
-            filled += result
+            initialized = filled
         }
-        if filled < count { buffer.removeSubrange(filled...) }
+        if let failure { throw failure }
         return buffer
     }
 

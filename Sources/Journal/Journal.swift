@@ -681,6 +681,62 @@ public final class Journal {
         try withIndexRepair { Array(Set(try index.positions(forKey: key))).sorted() }
     }
 
+    /// `positions(withKey:)` for each of `keys`, in the same order, found in one pass over the index's
+    /// key table (keys sorted by hash): a caller with hundreds of keys (audit: every row of a batch)
+    /// reads each part of the table once, and about one 4 KiB chunk per key.
+    public func positions(withKeys keys: [String]) throws -> [[UInt64]] {
+        try withIndexRepair { try index.positions(forKeys: keys).map { Array(Set($0)).sorted() } }
+    }
+
+    /// The events at `positions` (in position order, each once; positions beyond the end are left
+    /// out), each record read and checked once however many of its events are asked for.
+    ///
+    /// The records are found in one pass over the index's record table, and read in position order.
+    /// `nearby` names events wanted only if they cost no read of their own: they are returned too when
+    /// their record lies in the bytes already read for another (a read takes a little more than its
+    /// record, and a small record such as a batch's outcome often follows an intent's). One that would
+    /// need a read, or fails its checks, is left out, never an error.
+    public func entries(at positions: [UInt64], nearby: [UInt64] = []) throws -> [JournalEntry] {
+        let required = Set(positions).filter { $0 >= 1 && $0 < nextPosition }
+        let optional = Set(nearby).filter { $0 >= 1 && $0 < nextPosition }.subtracting(required)
+        let wanted = required.union(optional).sorted()
+        guard !required.isEmpty else { return [] }
+        return try withIndexRepair {
+            var result: [JournalEntry] = []
+            result.reserveCapacity(wanted.count)
+            let decoder = try LZ4FrameDecoder()
+            var record: (header: RecordFormat.RecordHeader, payload: [UInt8], lines: [Range<Int>])?
+            var span: ReadSpan?
+            var locations = try index.locate(ascending: wanted)[...]
+            for position in wanted {
+                let location = locations.popFirst() ?? nil
+                // Positions ascend: only one past the current record's events needs another record.
+                let inRecord = record.map { position < $0.header.firstPosition + UInt64($0.lines.count) }
+                if inRecord != true {
+                    if optional.contains(position) {
+                        guard let location, let span, span.covers(location) else { continue }
+                        var reused: ReadSpan? = span
+                        guard
+                            let (header, payload) = try? readRecord(
+                                at: location, decoder: decoder, span: &reused)
+                        else { continue }
+                        record = (header, payload, lineRanges(payload))
+                    } else {
+                        guard let location else {
+                            throw JournalIndex.damaged("has no record for position \(position)")
+                        }
+                        let (header, payload) = try readRecord(at: location, decoder: decoder, span: &span)
+                        record = (header, payload, lineRanges(payload))
+                    }
+                }
+                guard let record else { continue }
+                let line = record.lines[Int(position - record.header.firstPosition)]
+                result.append(JournalEntry(position: position, line: Array(record.payload[line])))
+            }
+            return result
+        }
+    }
+
     private func lookUp(key: String) throws -> [JournalEntry] {
         var result: [JournalEntry] = []
         let decoder = try LZ4FrameDecoder()
@@ -720,6 +776,32 @@ public final class Journal {
     private func readRecord(at location: RecordLocation, decoder: LZ4FrameDecoder) throws(JournalError) -> (
         RecordFormat.RecordHeader, [UInt8]
     ) {
+        var span: ReadSpan?
+        return try readRecord(at: location, decoder: decoder, span: &span)
+    }
+
+    /// Bytes read from a segment, kept so that a record lying within them needs no read of its own.
+    struct ReadSpan {
+        var segment: UInt64
+        var offset: UInt64
+        var bytes: [UInt8]
+
+        /// Whether the record at `location` (from the index: its length is known) lies within.
+        func covers(_ location: RecordLocation) -> Bool {
+            location.length != 0 && location.segment == segment && location.offset >= offset
+                && location.offset + UInt64(location.length) <= offset + UInt64(bytes.count)
+        }
+    }
+
+    /// Bytes read beyond a record, in case the next one is small and follows it (a batch's outcome
+    /// record, a few hundred bytes, follows its intent's).
+    static let readAhead = 1024
+
+    /// `readRecord(at:decoder:)`, taking the record from `span` when it lies within it (a location
+    /// from the index, whose length is known), and leaving in `span` the bytes it read.
+    private func readRecord(at location: RecordLocation, decoder: LZ4FrameDecoder, span: inout ReadSpan?)
+        throws(JournalError) -> (RecordFormat.RecordHeader, [UInt8])
+    {
         let name = RecordFormat.segmentName(firstPosition: location.segment)
         let fromIndex = location.length != 0
         func damage(_ problem: String) -> JournalError {
@@ -731,7 +813,15 @@ public final class Journal {
         }
         guard segments.contains(location.segment) else { throw damage("no such segment exists") }
         let file = try reader(for: location.segment)
-        var bytes = try file.read(at: location.offset, count: max(Int(location.length), 4096))
+        var bytes: [UInt8]
+        if let span, span.covers(location) {
+            let start = Int(location.offset - span.offset)
+            bytes = Array(span.bytes[start..<(start + Int(location.length))])
+        } else {
+            bytes = try file.read(
+                at: location.offset, count: max(Int(location.length) + Self.readAhead, 4096))
+            span = ReadSpan(segment: location.segment, offset: location.offset, bytes: bytes)
+        }
         var header: RecordFormat.RecordHeader
         switch RecordFormat.parseRecordHeader(bytes[...]) {
         case .valid(let parsed): header = parsed

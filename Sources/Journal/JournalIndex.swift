@@ -61,6 +61,8 @@ final class JournalIndex {
     private(set) var tailRecords: [RecordLocation] = []
     private(set) var tailKeys: [KeyEntry] = []
     private var verifiedChunks: [UInt64: [UInt8]] = [:]
+    /// Pages of the chunk checks read so far, by offset from the first check.
+    private var checkPages: [Int: [UInt8]] = [:]
 
     private var recordsBase: UInt64 { UInt64(Self.headerLength + 8 * segments.count) }
     private var keysBase: UInt64 { recordsBase + UInt64(diskRecordCount * RecordLocation.encodedLength) }
@@ -117,6 +119,7 @@ final class JournalIndex {
         diskKeyCount = 0
         coverage = nil
         verifiedChunks = [:]
+        checkPages = [:]
     }
 
     /// Forgets everything, file part and tail.
@@ -171,13 +174,50 @@ final class JournalIndex {
         return candidate
     }
 
+    /// The records containing each of `positions`, which must ascend (nil where no record does), found
+    /// in one pass over the record table: each search starts where the one before ended.
+    func locate(ascending positions: [UInt64]) throws(JournalError) -> [RecordLocation?] {
+        var result: [RecordLocation?] = []
+        result.reserveCapacity(positions.count)
+        var cursor = 0
+        var cursorValue: UInt64 = 0
+        for position in positions {
+            if let first = tailRecords.first, position >= first.firstPosition {
+                result.append(try locate(position: position))
+                continue
+            }
+            guard diskRecordCount > 0, position < UInt64.max else {
+                result.append(nil)
+                continue
+            }
+            let after = try lowerBound(
+                count: diskRecordCount, target: position + 1,
+                entriesPerChunk: Self.chunkLength / RecordLocation.encodedLength, from: cursor,
+                fromValue: cursorValue
+            ) { index throws(JournalError) in try diskRecord(at: index).firstPosition }
+            guard after > 0 else {
+                result.append(nil)
+                continue
+            }
+            let candidate = try diskRecord(at: after - 1)
+            // The records before this one start before it, so before any later position.
+            cursor = after - 1
+            cursorValue = candidate.firstPosition
+            let holds =
+                candidate.firstPosition <= position
+                && position < candidate.firstPosition + UInt64(candidate.count)
+            result.append(holds ? candidate : nil)
+        }
+        return result
+    }
+
     /// Positions of events that may carry `key` (a 64-bit hash match; callers confirm against the event).
     func positions(forKey key: String) throws(JournalError) -> [UInt64] {
         let hash = Self.hash(key)
         var result: [UInt64] = []
         var cursor = try lowerBound(
             count: diskKeyCount, target: hash, entriesPerChunk: Self.chunkLength / KeyEntry.encodedLength
-        ) { index throws(JournalError) in try diskKey(at: index).hash }
+        ) { index throws(JournalError) in try diskKeyHash(at: index) }
         while cursor < diskKeyCount {
             let entry = try diskKey(at: cursor)
             guard entry.hash == hash else { break }
@@ -186,6 +226,42 @@ final class JournalIndex {
         }
         for entry in tailKeys where entry.hash == hash { result.append(entry.position) }
         return result
+    }
+
+    /// Positions of events that may carry each of `keys` (as `positions(forKey:)` gives them, key by
+    /// key), found in one pass over the key table.
+    ///
+    /// Why: audit looks up a row key for each row of a batch, a thousand for an initial load. One by
+    /// one, each lookup starts from the whole table, where interpolation misses by about √n entries
+    /// (hashes are random): two or three chunks read and checked per key. In hash order each search
+    /// starts where the one before ended, and the miss shrinks to the square root of the distance
+    /// between neighbouring keys, well inside a chunk: about one chunk per key, and none twice.
+    func positions(forKeys keys: [String]) throws(JournalError) -> [[UInt64]] {
+        let hashes = keys.map(Self.hash)
+        var found: [UInt64: [UInt64]] = [:]
+        var cursor = 0
+        var cursorValue: UInt64 = 0
+        for hash in Set(hashes).sorted() {
+            // Every entry before the cursor is below the previous hash, so below this one.
+            cursor = try lowerBound(
+                count: diskKeyCount, target: hash, entriesPerChunk: Self.chunkLength / KeyEntry.encodedLength,
+                from: cursor, fromValue: cursorValue
+            ) { index throws(JournalError) in try diskKeyHash(at: index) }
+            cursorValue = hash
+            var positions: [UInt64] = []
+            while cursor < diskKeyCount {
+                let entry = try diskKey(at: cursor)
+                guard entry.hash == hash else { break }
+                positions.append(entry.position)
+                cursor += 1
+            }
+            found[hash] = positions
+        }
+        if !tailKeys.isEmpty {
+            // The tail is unsorted: one pass over it for all the keys, not one per key.
+            for entry in tailKeys where found[entry.hash] != nil { found[entry.hash]?.append(entry.position) }
+        }
+        return hashes.map { found[$0] ?? [] }
     }
 
     /// The first index in `0..<count` whose value is not below `target` (`count` when none), in a
@@ -198,13 +274,18 @@ final class JournalIndex {
     /// chunk's first and last entries, which cost nothing more: the answer is in the chunk, or the
     /// next guess starts from its edge, close to the target. A lookup reads two or three chunks. After
     /// a few rounds (values far from evenly spread) it bisects, never worse than about twice a bisection.
+    ///
+    /// `from` (with `fromValue`, a value not above the one at `from`) starts the search further on,
+    /// when every value before `from` is known to be below the target.
     private func lowerBound(
-        count: Int, target: UInt64, entriesPerChunk: Int, valueAt: (Int) throws(JournalError) -> UInt64
+        count: Int, target: UInt64, entriesPerChunk: Int, from start: Int = 0, fromValue: UInt64 = 0,
+        valueAt: (Int) throws(JournalError) -> UInt64
     ) throws(JournalError) -> Int {
         // Invariant: the values before `low` are below the target; those from `high` on are not.
-        var low = 0
+        var low = start
         var high = count
-        var lowValue: UInt64 = 0
+        // Never above the target: the interpolation below subtracts it from the target.
+        var lowValue: UInt64 = min(fromValue, target)
         var highValue = UInt64.max
         var rounds = 0
         func probe(_ index: Int) throws(JournalError) {
@@ -236,44 +317,67 @@ final class JournalIndex {
     }
 
     private func diskRecord(at index: Int) throws(JournalError) -> RecordLocation {
-        let bytes = try entry(
-            at: index, size: RecordLocation.encodedLength, tableBase: recordsBase, chunkOffset: 0)
+        let (bytes, start) = try chunk(
+            holding: index, size: RecordLocation.encodedLength, tableBase: recordsBase, chunkOffset: 0)
         return RecordLocation(
-            firstPosition: bytes.readUInt64(at: 0), segment: bytes.readUInt64(at: 8),
-            offset: bytes.readUInt64(at: 16), length: bytes.readUInt32(at: 24),
-            count: bytes.readUInt32(at: 28))
+            firstPosition: bytes.readUInt64(at: start), segment: bytes.readUInt64(at: start + 8),
+            offset: bytes.readUInt64(at: start + 16), length: bytes.readUInt32(at: start + 24),
+            count: bytes.readUInt32(at: start + 28))
     }
 
     private func diskKey(at index: Int) throws(JournalError) -> KeyEntry {
-        let bytes = try entry(
-            at: index, size: KeyEntry.encodedLength, tableBase: keysBase, chunkOffset: recordChunks)
-        return KeyEntry(hash: bytes.readUInt64(at: 0), position: bytes.readUInt64(at: 8))
+        let (bytes, start) = try chunk(
+            holding: index, size: KeyEntry.encodedLength, tableBase: keysBase, chunkOffset: recordChunks)
+        return KeyEntry(hash: bytes.readUInt64(at: start), position: bytes.readUInt64(at: start + 8))
     }
 
-    /// Entry `index` of a table, read through its chunk, whose check is verified the first time.
-    private func entry(at index: Int, size: Int, tableBase: UInt64, chunkOffset: Int) throws(JournalError)
-        -> [UInt8]
+    private func diskKeyHash(at index: Int) throws(JournalError) -> UInt64 {
+        let (bytes, start) = try chunk(
+            holding: index, size: KeyEntry.encodedLength, tableBase: keysBase, chunkOffset: recordChunks)
+        return bytes.readUInt64(at: start)
+    }
+
+    /// The chunk holding entry `index` of a table, and the entry's offset in it. The chunk is read and
+    /// its check verified the first time; entries are then read from the kept chunk without copying
+    /// (searches read several entries of each chunk they visit).
+    private func chunk(holding index: Int, size: Int, tableBase: UInt64, chunkOffset: Int)
+        throws(JournalError) -> (bytes: [UInt8], start: Int)
     {
         guard let file else { throw Self.damaged("is not open") }
         let byteOffset = index * size
         let chunk = byteOffset / Self.chunkLength
         let chunkStart = tableBase + UInt64(chunk * Self.chunkLength)
-        let bytes: [UInt8]
-        if let cached = verifiedChunks[chunkStart] {
-            bytes = cached
-        } else {
-            let tableEnd = chunkOffset == 0 ? keysBase : checksBase
-            let length = Int(min(UInt64(Self.chunkLength), tableEnd - chunkStart))
-            let read = try file.read(at: chunkStart, count: length)
-            let check = try file.read(at: checksBase + UInt64(8 * (chunkOffset + chunk)), count: 8)
-            guard read.count == length, check.count == 8,
-                SHA256Digest.of(read).bytes.prefix(8).elementsEqual(check)
-            else { throw Self.damaged("fails the check of its chunk at byte offset \(chunkStart)") }
-            verifiedChunks[chunkStart] = read
-            bytes = read
-        }
         let start = byteOffset - chunk * Self.chunkLength
-        return Array(bytes[start..<(start + size)])
+        if let cached = verifiedChunks[chunkStart] { return (cached, start) }
+        let tableEnd = chunkOffset == 0 ? keysBase : checksBase
+        let length = Int(min(UInt64(Self.chunkLength), tableEnd - chunkStart))
+        let read = try file.read(at: chunkStart, count: length)
+        let check = try chunkCheck(chunkOffset + chunk)
+        guard read.count == length, let check, SHA256Digest.of(read).bytes.prefix(8).elementsEqual(check)
+        else { throw Self.damaged("fails the check of its chunk at byte offset \(chunkStart)") }
+        verifiedChunks[chunkStart] = read
+        return (read, start)
+    }
+
+    /// The stored check of chunk `number` (counted over both tables), or nil if the file is too short.
+    ///
+    /// Checks are read a page (512 checks) at a time and kept: a lookup of a thousand keys visits
+    /// chunks all over the key table, and one read per page costs less than one per chunk.
+    private func chunkCheck(_ number: Int) throws(JournalError) -> ArraySlice<UInt8>? {
+        guard let file else { throw Self.damaged("is not open") }
+        let checksLength = 8 * (recordChunks + Self.chunks(diskKeyCount * KeyEntry.encodedLength))
+        let offset = 8 * number
+        let pageStart = offset - offset % Self.chunkLength
+        let page: [UInt8]
+        if let cached = checkPages[pageStart] {
+            page = cached
+        } else {
+            page = try file.read(
+                at: checksBase + UInt64(pageStart), count: min(Self.chunkLength, checksLength - pageStart))
+            checkPages[pageStart] = page
+        }
+        let start = offset - pageStart
+        return start + 8 <= page.count ? page[start..<(start + 8)] : nil
     }
 
     /// A whole table of the file part, every chunk checked.
@@ -390,6 +494,7 @@ final class JournalIndex {
         diskKeyCount = keys.count
         coverage = newCoverage
         verifiedChunks = [:]
+        checkPages = [:]
         tailRecords = []
         tailKeys = []
     }

@@ -61,31 +61,37 @@ final class LZ4FrameDecoder {
     ///   to another length, or fails its content checksum (liblz4 checks it when the frame ends).
     func decode(_ frame: UnsafeRawBufferPointer, expectedLength: Int) -> Result<[UInt8], FrameProblem> {
         LZ4F_resetDecompressionContext(context)
-        var output = [UInt8](repeating: 0, count: expectedLength)
         var consumedTotal = 0
         var producedTotal = 0
-        var hint = 1
-        while hint != 0 {
-            var consumed = frame.count - consumedTotal
-            var produced = expectedLength - producedTotal
-            if consumed == 0 {
-                return .failure(FrameProblem("frame ends before its end mark"))
-            }
-            hint = output.withUnsafeMutableBytes { out in
-                LZ4F_decompress(
+        var problem: FrameProblem?
+        // Not zeroed first: liblz4 writes the bytes, and only those it wrote are kept.
+        let output = [UInt8](unsafeUninitializedCapacity: expectedLength) { out, initialized in
+            var hint = 1
+            while hint != 0 {
+                var consumed = frame.count - consumedTotal
+                var produced = expectedLength - producedTotal
+                if consumed == 0 {
+                    problem = FrameProblem("frame ends before its end mark")
+                    break
+                }
+                hint = LZ4F_decompress(
                     context, out.baseAddress.map { $0 + producedTotal }, &produced,
                     frame.baseAddress.map { $0 + consumedTotal }, &consumed, nil)
+                if LZ4F_isError(hint) != 0 {
+                    problem = FrameProblem("LZ4 frame is invalid: \(LZ4Frame.errorName(hint))")
+                    break
+                }
+                consumedTotal += consumed
+                producedTotal += produced
+                if consumed == 0 && produced == 0 && hint != 0 {
+                    // No progress: the output is full but the frame has more content.
+                    problem = FrameProblem("frame decodes to more than \(expectedLength) bytes")
+                    break
+                }
             }
-            if LZ4F_isError(hint) != 0 {
-                return .failure(FrameProblem("LZ4 frame is invalid: \(LZ4Frame.errorName(hint))"))
-            }
-            consumedTotal += consumed
-            producedTotal += produced
-            if consumed == 0 && produced == 0 && hint != 0 {
-                // No progress: the output is full but the frame has more content.
-                return .failure(FrameProblem("frame decodes to more than \(expectedLength) bytes"))
-            }
+            initialized = producedTotal
         }
+        if let problem { return .failure(problem) }
         if consumedTotal != frame.count {
             return .failure(FrameProblem("\(frame.count - consumedTotal) bytes follow the frame's end mark"))
         }

@@ -98,13 +98,29 @@ enum RecordFormat {
         var payloadLength: UInt32
         var frameLength: UInt32
         var previousHash: SHA256Digest
-        /// (index of the event within the record, key)
-        var keys: [(UInt32, String)]
+        /// The key table's bytes, checked when the header was parsed.
+        var keyTable: ArraySlice<UInt8>
         /// Bytes of the header frame, including its 8-byte skippable-frame header.
         var headerLength: Int
 
         var isDurable: Bool { flags & RecordFormat.durableFlag != 0 }
         var recordLength: Int { headerLength + Int(frameLength) }
+
+        /// (index of the event within the record, key), decoded from the key table when asked for:
+        /// reading events needs no key, and an intent's header holds one per row of its batch.
+        var keys: [(UInt32, String)] {
+            var result: [(UInt32, String)] = []
+            var cursor = keyTable.startIndex
+            while cursor + 6 <= keyTable.endIndex {
+                let eventIndex = keyTable.readUInt32(at: cursor)
+                let length = Int(keyTable.readUInt16(at: cursor + 4))
+                cursor += 6
+                let end = min(cursor + length, keyTable.endIndex)
+                result.append((eventIndex, String(decoding: keyTable[cursor..<end], as: UTF8.self)))
+                cursor = end
+            }
+            return result
+        }
     }
 
     static func encodeRecordHeader(
@@ -165,7 +181,6 @@ enum RecordFormat {
         guard keysLength == contentLength - (recordHeaderFixedLength - 8) else {
             return .invalid(FrameProblem("record header frame's key length disagrees with its size"))
         }
-        var keys: [(UInt32, String)] = []
         var cursor = base + 72
         let keysEnd = cursor + keysLength
         while cursor < keysEnd {
@@ -180,7 +195,6 @@ enum RecordFormat {
                 return .invalid(
                     FrameProblem("record key names event \(eventIndex), beyond the record's events"))
             }
-            keys.append((eventIndex, String(decoding: bytes[cursor..<(cursor + length)], as: UTF8.self)))
             cursor += length
         }
         return .valid(
@@ -191,7 +205,7 @@ enum RecordFormat {
                 payloadLength: bytes.readUInt32(at: base + 28),
                 frameLength: bytes.readUInt32(at: base + 32),
                 previousHash: SHA256Digest(unchecked: Array(bytes[(base + 40)..<(base + 72)])),
-                keys: keys,
+                keyTable: bytes[(base + 72)..<keysEnd],
                 headerLength: 8 + contentLength))
     }
 }

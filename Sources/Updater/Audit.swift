@@ -269,12 +269,16 @@ public enum Audit {
             BatchAudit.RejectedItem(item: $0.item, field: $0.field, problem: $0.problem)
         }
         var keys = NaturalKeys(history: history, position: position, intent: intent)
+        // Every row's key (for the later batches) and every parent's (for natural keys), looked up in
+        // one pass over the index before any of them is used.
+        let rowKeys = intent.mutations.map { JournalEvent.rowKey(table: $0.table, key: $0.key) }
+        try history.prefetch(keys: rowKeys + keys.parentKeys)
         var rows: [(rowKey: String, row: BatchAudit.RowReference)] = []
         var seen = Set<String>()
         for (number, mutation) in intent.mutations.enumerated() {
             let natural = try keys.naturalKey(of: mutation)
             let label = NaturalKeys.label(natural)
-            let rowKey = JournalEvent.rowKey(table: mutation.table, key: mutation.key)
+            let rowKey = rowKeys[number]
             if seen.insert(rowKey).inserted {
                 rows.append(
                     (rowKey, BatchAudit.RowReference(table: mutation.table, key: mutation.key, label: label)))
@@ -336,10 +340,26 @@ public enum Audit {
     ) throws -> [BatchAudit.LaterBatch] {
         var touched: [UInt64: [BatchAudit.RowReference]] = [:]
         for (rowKey, row) in rows {
-            for later in try history.journal.positions(withKey: rowKey) where later > position {
+            for later in try history.positions(withKey: rowKey) where later > position {
                 touched[later, default: []].append(row)
             }
         }
+        // Read ahead what the loop below reads one by one: the later events (each record once, with
+        // the event after each when it comes with the read: usually the batch's outcome), the
+        // `batch:` keys of the batches they belong to (one pass over the index), then those batches'
+        // events not read yet.
+        let laterPositions = touched.keys.sorted()
+        try history.prefetch(positions: laterPositions, nearby: laterPositions.map { $0 + 1 })
+        var laterIDs: [Int64] = []
+        for later in laterPositions {
+            guard let head = try history.head(at: later), head.type == EventType.batchIntent,
+                let batchID = head.batchID
+            else { continue }
+            laterIDs.append(batchID)
+        }
+        let batchKeys = laterIDs.map(JournalEvent.batchKey)
+        try history.prefetch(keys: batchKeys)
+        try history.prefetch(positions: batchKeys.flatMap { try history.positions(withKey: $0) })
         var result: [BatchAudit.LaterBatch] = []
         for (later, rows) in touched.sorted(by: { $0.key < $1.key }) {
             guard let head = try history.head(at: later), head.type == EventType.batchIntent,
@@ -369,6 +389,8 @@ struct NaturalKeys {
 
     let history: BatchHistory
     let position: UInt64
+    /// The index keys of the parent rows the intent lacks (looked up in other intents).
+    let parentKeys: [String]
     private var local: [String: RowImage] = [:]
 
     init(history: BatchHistory, position: UInt64, intent: BatchIntent) {
@@ -397,6 +419,7 @@ struct NaturalKeys {
             }
         }
         history.want(wanted)
+        parentKeys = Array(wanted.indexKeys)
     }
 
     /// The natural key of the row `mutation` changed, as (column, value) pairs in the table's order.

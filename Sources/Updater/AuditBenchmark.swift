@@ -51,37 +51,80 @@ public enum AuditBenchmark {
         public var largestMutations: Int
     }
 
+    /// What building the journal produced, kept beside a journal that is reused (`keep`).
+    struct Built: Codable {
+        /// The events asked for (the journal ends with a whole run, so it holds a few more).
+        var requested: Int
+        var events: Int
+        var runs: Int
+        var mutations: Int
+        /// Mutation count of each batch, by batch id - 1.
+        var batches: [Int]
+        var buildSeconds: Double
+
+        static let fileName = "audit-benchmark.json"
+    }
+
     /// Builds a journal of `events` events in a new folder under `directory` (default: the temporary
     /// folder), audits `samples` random batches and the 20 largest, prints a report through `report`,
     /// and removes the folder.
+    ///
+    /// With `keep`, the journal is built in that folder instead and left there, and a later run with
+    /// the same `keep` audits it again without building it (building a million events takes minutes;
+    /// the generator is seeded, so the journal is the same).
     public static func run(
-        events: Int = 1_000_000, samples: Int = 1_000, directory: String? = nil,
+        events: Int = 1_000_000, samples: Int = 1_000, directory: String? = nil, keep: String? = nil,
         report: (String) -> Void = { print($0) }
     ) throws -> Result {
         let base = directory ?? FileManager.default.temporaryDirectory.path
-        let folder = base + "/audit-bench-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-
-        let started = now()
-        var generator = Generator(seed: 20_251_013)
+        let folder = keep ?? base + "/audit-bench-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let configuration = JournalConfiguration(directory: folder)
-        let writer = try Journal.open(configuration)
-        while writer.nextPosition <= UInt64(events) {
-            try generator.appendRun(to: writer)
-            if generator.runs % 10_000 == 0 {
-                report("  built \(writer.nextPosition - 1) events, \(generator.batches.count) batches")
+        let builtPath = folder + "/" + Built.fileName
+        let built: Built
+        if keep != nil, let data = FileManager.default.contents(atPath: builtPath),
+            let kept = try? JSONDecoder().decode(Built.self, from: data), kept.requested == events
+        {
+            built = kept
+            report("reusing the journal in \(folder)")
+        } else {
+            if keep != nil, let contents = try? FileManager.default.contentsOfDirectory(atPath: folder),
+                !contents.isEmpty
+            {
+                // Never delete a folder the benchmark did not make as it is.
+                throw UpdaterError(
+                    .failure,
+                    "benchmark: \(folder) is not empty and holds no journal of \(events) events to reuse")
+            }
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            let started = now()
+            var generator = Generator(seed: 20_251_013)
+            let writer = try Journal.open(configuration)
+            while writer.nextPosition <= UInt64(events) {
+                try generator.appendRun(to: writer)
+                if generator.runs % 10_000 == 0 {
+                    report("  built \(writer.nextPosition - 1) events, \(generator.batches.count) batches")
+                }
+            }
+            try writer.close()
+            built = Built(
+                requested: events, events: generator.eventCount, runs: generator.runs,
+                mutations: generator.mutationCount,
+                batches: generator.batches, buildSeconds: now() - started)
+            if keep != nil {
+                try JSONEncoder().encode(built).write(to: URL(fileURLWithPath: builtPath))
             }
         }
-        try writer.close()
-        let buildSeconds = now() - started
-        let journalBytes = try FileManager.default.contentsOfDirectory(atPath: folder).reduce(UInt64(0)) {
+        defer { if keep == nil { try? FileManager.default.removeItem(atPath: folder) } }
+        let buildSeconds = built.buildSeconds
+        let journalBytes = try FileManager.default.contentsOfDirectory(atPath: folder).filter {
+            $0 != Built.fileName
+        }.reduce(UInt64(0)) {
             let attributes = try FileManager.default.attributesOfItem(atPath: folder + "/" + $1)
             return $0 + ((attributes[.size] as? NSNumber)?.uint64Value ?? 0)
         }
         report(
-            "journal: \(generator.eventCount) events, \(generator.runs) runs, \(generator.batches.count) batches, "
-                + "\(generator.mutationCount) mutations, \(journalBytes / 1_000_000) MB on disk, built in "
+            "journal: \(built.events) events, \(built.runs) runs, \(built.batches.count) batches, "
+                + "\(built.mutations) mutations, \(journalBytes / 1_000_000) MB on disk, built in "
                 + String(format: "%.1f s", buildSeconds))
 
         func audit(_ batchID: Int64, into timings: inout Timings) throws {
@@ -101,14 +144,14 @@ public enum AuditBenchmark {
         var random = SplitMix(seed: 42)
         var randomTimings = Timings()
         for _ in 0..<samples {
-            try audit(Int64(random.next(below: UInt64(generator.batches.count))) + 1, into: &randomTimings)
+            try audit(Int64(random.next(below: UInt64(built.batches.count))) + 1, into: &randomTimings)
         }
-        let largest = generator.batches.enumerated().sorted { $0.element > $1.element }.prefix(20)
+        let largest = built.batches.enumerated().sorted { $0.element > $1.element }.prefix(20)
         var largestTimings = Timings()
         for (index, _) in largest { try audit(Int64(index) + 1, into: &largestTimings) }
         let result = Result(
-            events: UInt64(generator.eventCount), runs: generator.runs, batches: generator.batches.count,
-            mutations: generator.mutationCount, journalBytes: journalBytes, buildSeconds: buildSeconds,
+            events: UInt64(built.events), runs: built.runs, batches: built.batches.count,
+            mutations: built.mutations, journalBytes: journalBytes, buildSeconds: buildSeconds,
             random: randomTimings, largest: largestTimings, largestMutations: largest.first?.element ?? 0)
         report("audit of \(samples) random batches: \(randomTimings)")
         report(
@@ -124,7 +167,7 @@ public enum AuditBenchmark {
                 try journal.close()
                 timings.wall.append((now() - start.wall) * 1000)
                 timings.cpu.append((cpuNow() - start.cpu) * 1000)
-                guard log.runs.count == limit, log.totalRuns == generator.runs else {
+                guard log.runs.count == limit, log.totalRuns == built.runs else {
                     throw UpdaterError(
                         .failure, "benchmark: the log lists \(log.runs.count) of \(log.totalRuns) runs")
                 }

@@ -18,8 +18,40 @@ final class BatchHistory {
     private var wantedRows = RowSet()
     /// Per scanned intent: the images of wanted rows it holds, and which rows the scan looked for.
     private var harvests: [UInt64: (images: [String: RowImage], covered: RowSet)] = [:]
+    /// Index candidates per key, looked up one by one or ahead of time in one pass (`prefetch(keys:)`).
+    private var keyPositions: [String: [UInt64]] = [:]
 
     init(_ journal: Journal) { self.journal = journal }
+
+    /// The positions of events that may carry index key `key` (`Journal.positions(withKey:)`), looked
+    /// up once.
+    func positions(withKey key: String) throws -> [UInt64] {
+        if let known = keyPositions[key] { return known }
+        let found = try journal.positions(withKey: key)
+        keyPositions[key] = found
+        return found
+    }
+
+    /// Looks up the index keys `keys` that are not known yet, in one pass over the index
+    /// (`Journal.positions(withKeys:)`): audit names every key it will need (a row key per row of a
+    /// batch, and of each parent row) before asking for any.
+    func prefetch(keys: [String]) throws {
+        let missing = Array(Set(keys.filter { keyPositions[$0] == nil }))
+        guard !missing.isEmpty else { return }
+        for (key, positions) in zip(missing, try journal.positions(withKeys: missing)) {
+            keyPositions[key] = positions
+        }
+    }
+
+    /// Reads the events at `positions` not read yet, each record once, and those at `nearby` that
+    /// need no read of their own (`Journal.entries(at:nearby:)`), for the lookups that follow.
+    func prefetch(positions: [UInt64], nearby: [UInt64] = []) throws {
+        let missing = positions.filter { lines[$0] == nil }
+        guard !missing.isEmpty else { return }
+        for entry in try journal.entries(at: missing, nearby: nearby.filter { lines[$0] == nil }) {
+            lines[entry.position] = entry.line
+        }
+    }
 
     /// One journaled outcome of a batch.
     struct OutcomeEvent {
@@ -45,7 +77,7 @@ final class BatchHistory {
     func events(ofBatch id: Int64) throws -> BatchEvents {
         if let known = batches[id] { return known }
         var result = BatchEvents()
-        for position in try journal.positions(withKey: JournalEvent.batchKey(id)) {
+        for position in try positions(withKey: JournalEvent.batchKey(id)) {
             guard let line = try line(at: position) else { continue }
             // Intents can be large: their heads are read only up to the mutations.
             let head = try EventLineReader.head(line, beforeMutations: true)
@@ -177,7 +209,7 @@ final class BatchHistory {
         let rowKey = JournalEvent.rowKey(table: table.name, key: key)
         if let known = rowImages[rowKey] { return known }
         wantedRows.insert(table: table.name, key: key)
-        let candidates = try journal.positions(withKey: rowKey)
+        let candidates = try positions(withKey: rowKey)
         let ordered = candidates.filter { $0 <= position }.reversed() + candidates.filter { $0 > position }
         var result: RowImage?
         for candidate in ordered {
@@ -229,6 +261,9 @@ struct RowSet {
 
     /// Whether the row whose index key is `rowKey` (`row:<table>:<key>`) is in the set.
     func contains(rowKey: String) -> Bool { rowKeys.contains(rowKey) }
+
+    /// The index keys (`row:<table>:<key>`) of the rows in the set.
+    var indexKeys: Set<String> { rowKeys }
 
     mutating func insert(table: String, key: RowImage) {
         keys[table, default: []].insert(key)

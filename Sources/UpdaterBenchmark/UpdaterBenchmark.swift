@@ -16,7 +16,8 @@ struct UpdaterBenchmark {
         case "audit":
             let events = arguments.count > 1 ? Int(arguments[1]) ?? 1_000_000 : 1_000_000
             let samples = arguments.count > 2 ? Int(arguments[2]) ?? 1_000 : 1_000
-            _ = try AuditBenchmark.run(events: events, samples: samples)
+            let keep = arguments.count > 3 ? arguments[3] : nil
+            _ = try AuditBenchmark.run(events: events, samples: samples, keep: keep)
         case "recovery":
             let events = arguments.count > 1 ? Int(arguments[1]) ?? 1_000_000 : 1_000_000
             for measurement in try RecoveryBenchmark.run(events: events) {
@@ -29,7 +30,7 @@ struct UpdaterBenchmark {
             try IngestBenchmark.run(arguments: Array(arguments.dropFirst()))
         default:
             print(
-                "usage: UpdaterBenchmark rebuild [MUTATIONS] [HOME] | audit [EVENTS] [SAMPLES] | recovery [EVENTS] | ingest …"
+                "usage: UpdaterBenchmark rebuild [MUTATIONS] [HOME] | audit [EVENTS] [SAMPLES] [KEEP_DIR] | recovery [EVENTS] | ingest …"
             )
         }
     }

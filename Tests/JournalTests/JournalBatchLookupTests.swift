@@ -1,0 +1,110 @@
+import FaultInjection
+import Foundation
+import Journal
+import Testing
+
+/// The lookups in bulk that audit relies on: many keys in one pass over the index's key table, many
+/// events in one pass over its record table. They must answer exactly what the lookups one at a time
+/// answer, from the index file, from records appended since it was written, and after the index file
+/// is found damaged.
+@Suite struct JournalBatchLookupTests {
+    /// A journal of 3,000 indexed records (1 to 4 events each, in segments of 64 KiB) and 150 records
+    /// appended after the index was written; every event has a key of its own, one shared with a
+    /// ninety-seventh of the events, and one shared with its two neighbours.
+    private func makeJournal(_ fileSystem: SimulatedFileSystem) throws -> (
+        configuration: JournalConfiguration, keys: [String: [UInt64]]
+    ) {
+        let configuration = simulatedConfiguration(fileSystem, segmentSizeLimit: 64 << 10)
+        var expected: [String: [UInt64]] = [:]
+        var position: UInt64 = 1
+        func records(_ count: Int, to journal: Journal) throws {
+            for record in 0..<count {
+                var events: [JournalEvent] = []
+                for _ in 0..<(1 + record % 4) {
+                    let keys = ["k:\(position)", "s:\(position % 97)", "row:hearings:\(position / 3)"]
+                    for key in keys { expected[key, default: []].append(position) }
+                    events.append(
+                        JournalEvent(type: "test", body: Array("{\"n\":\(position)}".utf8), keys: keys))
+                    position += 1
+                }
+                _ = try journal.appendDeferred(events)
+            }
+        }
+        let writer = try Journal.open(configuration)
+        try records(3_000, to: writer)
+        try writer.close()
+        // Synced but not closed: the index file does not cover these records.
+        let appender = try Journal.open(configuration)
+        try records(150, to: appender)
+        try appender.sync()
+        return (configuration, expected)
+    }
+
+    @Test func manyKeysAnswerAsEachKeyAlone() throws {
+        let fileSystem = SimulatedFileSystem()
+        let (configuration, expected) = try makeJournal(fileSystem)
+        let journal = try Journal.open(configuration, mode: .readOnly)
+        #expect(!journal.openReport.indexRebuilt, "the keys below are looked up in the index file")
+        #expect(journal.openReport.recordsScanned == 150)
+        var generator = SplitMix64(seed: 3)
+        var keys = Array(expected.keys).shuffled(using: &generator).prefix(2_000) + ["absent", "k:0"]
+        keys += keys.prefix(10)  // asked twice
+        let found = try journal.positions(withKeys: Array(keys))
+        #expect(found.count == keys.count)
+        for (key, positions) in zip(keys, found) {
+            #expect(positions == (expected[key] ?? []), "\(key)")
+            #expect(positions == (try journal.positions(withKey: key)), "\(key)")
+        }
+        #expect(try journal.positions(withKeys: []).isEmpty)
+    }
+
+    @Test func manyKeysAreFoundAfterTheIndexFileIsDamaged() throws {
+        let fileSystem = SimulatedFileSystem()
+        let (configuration, expected) = try makeJournal(fileSystem)
+        let indexPath = "/data/journal/.index"
+        var damaged = try #require(fileSystem.contents(of: indexPath))
+        // A byte of the key table (the end of the file is the chunk checks, before them the keys).
+        damaged[damaged.count - 4_000] ^= 0xff
+        fileSystem.replaceContents(of: indexPath, with: damaged)
+        let journal = try Journal.open(configuration, mode: .readOnly)
+        let keys = Array(expected.keys).sorted()
+        let found = try journal.positions(withKeys: keys)
+        for (key, positions) in zip(keys, found) { #expect(positions == expected[key], "\(key)") }
+        #expect(journal.openReport.indexRebuilt)
+    }
+
+    @Test func manyEventsAnswerAsEachEventAlone() throws {
+        let fileSystem = SimulatedFileSystem()
+        let (configuration, _) = try makeJournal(fileSystem)
+        let journal = try Journal.open(configuration, mode: .readOnly)
+        let last = journal.nextPosition - 1
+        var generator = SplitMix64(seed: 11)
+        var positions = (0..<800).map { _ in UInt64.random(in: 1...last, using: &generator) }
+        positions += [0, last, last + 1, last + 50] + positions.prefix(5)
+        let entries = try journal.entries(at: positions)
+        let expected = Set(positions).filter { $0 >= 1 && $0 <= last }.sorted()
+        #expect(entries.map(\.position) == expected)
+        for entry in entries { #expect(entry.line == (try journal.entry(at: entry.position))?.line) }
+        #expect(try journal.entries(at: []).isEmpty)
+        #expect(try journal.entries(at: [last + 1]).isEmpty)
+    }
+
+    @Test func nearbyEventsComeOnlyWithTheBytesAlreadyRead() throws {
+        let fileSystem = SimulatedFileSystem()
+        let (configuration, _) = try makeJournal(fileSystem)
+        let journal = try Journal.open(configuration, mode: .readOnly)
+        let last = journal.nextPosition - 1
+        let required: [UInt64] = stride(from: 5, to: last - 10, by: 211).map { $0 }
+        // The event after each (in the same record or the next one, both small), one far away, and
+        // positions that do not exist: none of them may fail the call.
+        let nearby = required.map { $0 + 1 } + [last, last + 1, 0]
+        let entries = try journal.entries(at: required, nearby: nearby)
+        let returned = Set(entries.map(\.position))
+        #expect(returned.isSuperset(of: required))
+        #expect(returned.isSubset(of: Set(required + nearby)))
+        #expect(!returned.contains(last), "a record far from every one read needs a read of its own")
+        #expect(required.allSatisfy { returned.contains($0 + 1) }, "small records follow in the same read")
+        for entry in entries { #expect(entry.line == (try journal.entry(at: entry.position))?.line) }
+        #expect(try journal.entries(at: [], nearby: [5]).isEmpty)
+    }
+}
