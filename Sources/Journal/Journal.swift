@@ -523,6 +523,7 @@ public final class Journal {
         }
         let frame = try LZ4Frame.compress(payload)
         let recordLength = UInt64(RecordFormat.recordHeaderFixedLength + keysLength + frame.count)
+        try writeIndexIfTailIsLarge()
         do throws(JournalError) {
             if activeSize > UInt64(RecordFormat.segmentMetadataLength)
                 && activeSize + recordLength > configuration.segmentSizeLimit
@@ -556,6 +557,31 @@ public final class Journal {
             throw error
         }
     }
+
+    /// The in-memory tail of the index holds 16 bytes per key of every record appended since the index
+    /// was last written, and an intent carries a key per row it changes: a run of 100,000 meetings
+    /// appends 750,000 keys. So the index is written when the tail reaches `indexTailLimit` keys, or a
+    /// quarter of those already in the file if more: the tail stays bounded, and rewriting the whole
+    /// file each time costs at most about five times what the tail adds.
+    static let indexTailLimit = 1 << 16
+
+    /// Writes the index before an append when its tail is large (see `indexTailLimit`). The index is
+    /// derived: if writing it fails for a reason of its own, its tail stays in memory (it is written at
+    /// close); a failed fdatasync of the segment makes the journal unusable, as anywhere else.
+    private func writeIndexIfTailIsLarge() throws(JournalError) {
+        let keys = index.tailKeys.count
+        guard keys >= max(Self.indexTailLimit, index.diskKeyCount / 4, indexRetryAt) else { return }
+        do throws(JournalError) {
+            try writeIndex()
+        } catch {
+            if failure != nil { throw error }
+            // Not before the tail has doubled: a full disk must not cost a failed rewrite per append.
+            indexRetryAt = 2 * keys
+        }
+    }
+
+    /// The tail size at which a failed index write is tried again.
+    private var indexRetryAt = 0
 
     /// Seals the active segment (fdatasync) and starts a new one at `nextPosition`.
     private func rollSegment() throws(JournalError) {
