@@ -52,6 +52,75 @@ public struct StateChecksum: Hashable, Sendable, CustomStringConvertible {
         return StateChecksum(result)
     }
 
+    /// The 64-bit hashes of a mutation's images (0 for an image it lacks), as `applying(_:)` XORs
+    /// them; nil for a table the checksum does not cover.
+    public static func imageHashes(of mutation: Mutation) -> (before: UInt64, after: UInt64)? {
+        guard let table = Schema.table(named: mutation.table) else { return nil }
+        return (
+            mutation.before.map { rowHash(table: table, row: $0) } ?? 0,
+            mutation.after.map { rowHash(table: table, row: $0) } ?? 0
+        )
+    }
+
+    /// Calls `body` with the key and the row hash of every row of `table` whose primary key lies from
+    /// `low` through `high` (row-value order: the first key column, then the second), in key order.
+    ///
+    /// The rows are read with one cached statement and hashed from their values by position: no row
+    /// dictionary is built. The hash is `rowHash(table:row:)`'s (same encoder, same value conversion).
+    /// Every key column must hold integers (the managed tables' do); a key value of another class is
+    /// passed as nil.
+    public static func forEachRowHash(
+        in table: TableSchema, from low: [Int64], through high: [Int64], _ db: Database,
+        _ body: (_ key: [Int64?], _ hash: UInt64) throws -> Void
+    ) throws {
+        precondition(
+            low.count == table.primaryKey.count && high.count == low.count, "one bound per key column")
+        let key = "(" + table.primaryKey.joined(separator: ", ") + ")"
+        let bounds = "(" + Array(repeating: "?", count: low.count).joined(separator: ", ") + ")"
+        let statement = try db.cachedStatement(
+            sql: "SELECT \(table.columnsInChecksumOrder.joined(separator: ", ")) FROM \(table.name) "
+                + "WHERE \(key) >= \(bounds) AND \(key) <= \(bounds) ORDER BY \(table.primaryKey.joined(separator: ", "))"
+        )
+        let keyIndexes = table.primaryKey.map { column in
+            table.columnsInChecksumOrder.firstIndex(of: column) ?? 0
+        }
+        let rows = try Row.fetchCursor(
+            statement, arguments: StatementArguments((low + high).map(\.databaseValue)))
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(512)
+        var values: [Value] = []
+        values.reserveCapacity(table.columnsInChecksumOrder.count)
+        while let row = try rows.next() {
+            values.removeAll(keepingCapacity: true)
+            for index in 0..<table.columnsInChecksumOrder.count {
+                values.append(Value(row[index] as DatabaseValue))
+            }
+            bytes.removeAll(keepingCapacity: true)
+            appendString(table.name, to: &bytes)
+            for (column, index) in zip(table.primaryKey, keyIndexes) {
+                appendString(column, to: &bytes)
+                appendValue(values[index], to: &bytes)
+            }
+            for (column, value) in zip(table.columnsInChecksumOrder, values) {
+                appendString(column, to: &bytes)
+                appendValue(value, to: &bytes)
+            }
+            let keyValues = keyIndexes.map { index -> Int64? in
+                if case .integer(let integer) = values[index] { return integer }
+                return nil
+            }
+            try body(keyValues, hash(of: bytes))
+        }
+    }
+
+    /// The first 8 bytes of the SHA-256 of `bytes`, little-endian.
+    private static func hash(of bytes: [UInt8]) -> UInt64 {
+        let digest = SHA256Digest.of(bytes).bytes
+        var hash: UInt64 = 0
+        for index in 0..<8 { hash |= UInt64(digest[index]) << (8 * UInt64(index)) }
+        return hash
+    }
+
     /// The 64-bit hash of one row.
     public static func rowHash(table: TableSchema, row: RowImage) -> UInt64 {
         var bytes: [UInt8] = []
@@ -68,10 +137,7 @@ public struct StateChecksum: Hashable, Sendable, CustomStringConvertible {
             appendString(column, to: &bytes)
             appendValue(row[column], to: &bytes)
         }
-        let digest = SHA256Digest.of(bytes).bytes
-        var hash: UInt64 = 0
-        for index in 0..<8 { hash |= UInt64(digest[index]) << (8 * UInt64(index)) }
-        return hash
+        return hash(of: bytes)
     }
 
     private static func appendString(_ text: String, to bytes: inout [UInt8]) {
