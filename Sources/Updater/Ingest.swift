@@ -123,6 +123,8 @@ extension Session {
             lookbackDays: lookbackDays, batchSize: options.batchSize, atomic: options.atomic)
         startEvent.runID = 0
         let runID = try startRun(startEvent, extraKeys: ["source:\(source.description)"])
+        runLedger = RunLedger(runID: runID)
+        defer { runLedger = nil }
         metrics.runID = runID
         metrics.journalFirstPosition = UInt64(runID)
 
