@@ -1,4 +1,5 @@
 import GRDB
+import GRDBSQLite
 import Journal
 
 /// The logical state checksum: XOR over every managed row of a 64-bit row hash.
@@ -65,10 +66,11 @@ public struct StateChecksum: Hashable, Sendable, CustomStringConvertible {
     /// Calls `body` with the key and the row hash of every row of `table` whose primary key lies from
     /// `low` through `high` (row-value order: the first key column, then the second), in key order.
     ///
-    /// The rows are read with one cached statement and hashed from their values by position: no row
-    /// dictionary is built. The hash is `rowHash(table:row:)`'s (same encoder, same value conversion).
-    /// Every key column must hold integers (the managed tables' do); a key value of another class is
-    /// passed as nil.
+    /// The rows are read with one cached statement, in the checksum's column order, and each value is
+    /// encoded from SQLite's C API straight into the hashed bytes: no row dictionary, no `String` per
+    /// text (the run verify hashes every row a run changed). The hash is `rowHash(table:row:)`'s: same
+    /// encoding, text and blobs as the bytes SQLite holds. Every key column must hold integers (the
+    /// managed tables' do); a key value of another class is passed as nil.
     public static func forEachRowHash(
         in table: TableSchema, from low: [Int64], through high: [Int64], _ db: Database,
         _ body: (_ key: [Int64?], _ hash: UInt64) throws -> Void
@@ -77,39 +79,75 @@ public struct StateChecksum: Hashable, Sendable, CustomStringConvertible {
             low.count == table.primaryKey.count && high.count == low.count, "one bound per key column")
         let key = "(" + table.primaryKey.joined(separator: ", ") + ")"
         let bounds = "(" + Array(repeating: "?", count: low.count).joined(separator: ", ") + ")"
-        let statement = try db.cachedStatement(
-            sql: "SELECT \(table.columnsInChecksumOrder.joined(separator: ", ")) FROM \(table.name) "
-                + "WHERE \(key) >= \(bounds) AND \(key) <= \(bounds) ORDER BY \(table.primaryKey.joined(separator: ", "))"
-        )
-        let keyIndexes = table.primaryKey.map { column in
-            table.columnsInChecksumOrder.firstIndex(of: column) ?? 0
+        let sql =
+            "SELECT \(table.columnsInChecksumOrder.joined(separator: ", ")) FROM \(table.name) "
+            + "WHERE \(key) >= \(bounds) AND \(key) <= \(bounds) "
+            + "ORDER BY \(table.primaryKey.joined(separator: ", "))"
+        // The constant parts of the encoding: the table's name, and each column's name.
+        var tableName: [UInt8] = []
+        appendString(table.name, to: &tableName)
+        let names = table.columnsInChecksumOrder.map { column -> [UInt8] in
+            var bytes: [UInt8] = []
+            appendString(column, to: &bytes)
+            return bytes
         }
-        let rows = try Row.fetchCursor(
-            statement, arguments: StatementArguments((low + high).map(\.databaseValue)))
+        let keyIndexes = table.primaryKey.map { column in
+            Int32(table.columnsInChecksumOrder.firstIndex(of: column) ?? 0)
+        }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(512)
-        var values: [Value] = []
-        values.reserveCapacity(table.columnsInChecksumOrder.count)
-        while let row = try rows.next() {
-            values.removeAll(keepingCapacity: true)
-            for index in 0..<table.columnsInChecksumOrder.count {
-                values.append(Value(row[index] as DatabaseValue))
-            }
-            bytes.removeAll(keepingCapacity: true)
-            appendString(table.name, to: &bytes)
-            for (column, index) in zip(table.primaryKey, keyIndexes) {
-                appendString(column, to: &bytes)
-                appendValue(values[index], to: &bytes)
-            }
-            for (column, value) in zip(table.columnsInChecksumOrder, values) {
-                appendString(column, to: &bytes)
-                appendValue(value, to: &bytes)
-            }
-            let keyValues = keyIndexes.map { index -> Int64? in
-                if case .integer(let integer) = values[index] { return integer }
-                return nil
-            }
-            try body(keyValues, hash(of: bytes))
+        var keyValues: [Int64?] = []
+        try RowStatement.query(
+            sql, db,
+            bind: { binder in
+                for value in low + high { binder.bind(.integer(value)) }
+            },
+            row: { handle in
+                bytes.removeAll(keepingCapacity: true)
+                bytes += tableName
+                for index in keyIndexes {
+                    bytes += names[Int(index)]
+                    appendColumn(handle, index, to: &bytes)
+                }
+                for (index, name) in names.enumerated() {
+                    bytes += name
+                    appendColumn(handle, Int32(index), to: &bytes)
+                }
+                keyValues.removeAll(keepingCapacity: true)
+                for index in keyIndexes {
+                    keyValues.append(
+                        sqlite3_column_type(handle, index) == SQLITE_INTEGER
+                            ? sqlite3_column_int64(handle, index) : nil)
+                }
+                try body(keyValues, hash(of: bytes))
+            })
+    }
+
+    /// Appends the canonical encoding of column `index` of the current row of `handle` (see
+    /// `appendValue`), read with SQLite's C API.
+    private static func appendColumn(_ handle: OpaquePointer, _ index: Int32, to bytes: inout [UInt8]) {
+        switch sqlite3_column_type(handle, index) {
+        case SQLITE_INTEGER:
+            bytes.append(1)
+            withUnsafeBytes(of: sqlite3_column_int64(handle, index).littleEndian) { bytes += $0 }
+        case SQLITE_FLOAT:
+            bytes.append(2)
+            withUnsafeBytes(of: sqlite3_column_double(handle, index).bitPattern.littleEndian) { bytes += $0 }
+        case SQLITE_TEXT:
+            bytes.append(3)
+            // The pointer first, then its length (SQLite's order: the length is of that form).
+            let text = sqlite3_column_text(handle, index)
+            let count = Int(sqlite3_column_bytes(handle, index))
+            appendLength(count, to: &bytes)
+            if let text, count > 0 { bytes += UnsafeBufferPointer(start: text, count: count) }
+        case SQLITE_BLOB:
+            bytes.append(4)
+            let blob = sqlite3_column_blob(handle, index)
+            let count = Int(sqlite3_column_bytes(handle, index))
+            appendLength(count, to: &bytes)
+            if let blob, count > 0 { bytes += UnsafeRawBufferPointer(start: blob, count: count) }
+        default:
+            bytes.append(0)
         }
     }
 
