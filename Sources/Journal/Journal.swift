@@ -290,8 +290,9 @@ public final class Journal {
 
     /// How many bytes of a segment `scanSegment` holds at once (more when one record is larger): a
     /// segment is up to 64 MiB, and verifying a run's records or opening after a crash needs one
-    /// record at a time, not the rest of the segment in memory.
-    static let scanWindow = 4 << 20
+    /// record at a time, not the rest of the segment in memory. At least a whole record header (its
+    /// fixed part and up to 1 MiB of keys), so that a window holds many records.
+    static let scanWindow = 2 << 20
 
     /// Reads segment `segment` from `startOffset` to its end, checking every record: header check,
     /// chain link, position continuity, LZ4 frame, content checksum and line count; and the segment's
@@ -319,6 +320,8 @@ public final class Journal {
             guard available < min(count, remaining) else { return }
             base += UInt64(cursor)
             cursor = 0
+            // The old window let go before the new one is read: never two windows at once.
+            bytes = []
             bytes = try file.read(at: base, count: min(remaining, max(count, Self.scanWindow)))
         }
         if startOffset == 0 {
