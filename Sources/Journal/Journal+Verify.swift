@@ -95,11 +95,47 @@ extension Journal {
 extension Journal {
     /// Checks the records from the one holding `position` to the journal's end as `verify` checks every
     /// record: the chain link from the record before (or the segment's metadata), header checks,
-    /// contiguous positions, LZ4 frames and content checksums, and each line's position. Costs what
-    /// those records cost to read (the end of a run: the run's own records), not the journal's length.
+    /// contiguous positions, LZ4 frames and content checksums, and each line's position; and that the
+    /// chain ends with the record this instance holds as the last (`lastHash`: for the instance that
+    /// appended them, the hash of the bytes it wrote, so the records read back are exactly those).
+    /// Costs what those records cost to read (the end of a run: the run's own records), not the
+    /// journal's length.
     ///
     /// - Returns: the problems found, empty when the records are sound; a range past the end is sound.
     public func verifyRecords(from position: UInt64) -> [String] {
+        (try? verifyRecords(from: position, visit: { _ in })) ?? []
+    }
+
+    /// `verifyRecords(from:)`, also calling `visit` with each event from `position` on as its record
+    /// is checked (in order; a damaged record's events are not visited, and the events visited before
+    /// a problem was found may be followed by none), so that a caller that needs both the check and
+    /// the events reads the records once.
+    ///
+    /// - Throws: only what `visit` throws.
+    public func verifyRecords(from position: UInt64, visit: (JournalEntry) throws -> Void) throws -> [String]
+    {
+        var visitError: (any Error)?
+        let problems = checkRecords(from: position) { header, payload in
+            guard visitError == nil else { return }
+            var eventPosition = header.firstPosition
+            for line in lineRanges(payload) {
+                defer { eventPosition += 1 }
+                guard eventPosition >= position else { continue }
+                do {
+                    try visit(JournalEntry(position: eventPosition, line: Array(payload[line])))
+                } catch {
+                    visitError = error
+                    return
+                }
+            }
+        }
+        if let visitError { throw visitError }
+        return problems
+    }
+
+    private func checkRecords(
+        from position: UInt64, onRecord: (RecordFormat.RecordHeader, [UInt8]) -> Void
+    ) -> [String] {
         do {
             guard position >= 1, position < nextPosition else { return [] }
             guard let first = try index.locate(position: position) else {
@@ -131,6 +167,7 @@ extension Journal {
                 _ = try scanSegment(segment, from: offset, state: &state, isLast: false) {
                     header, offset, payload throws(JournalError) in
                     try checkLines(payload, from: header.firstPosition, segment: segment, offset: offset)
+                    onRecord(header, payload)
                 }
                 segmentIndex += 1
                 offset = 0
@@ -138,6 +175,12 @@ extension Journal {
             if state.nextPosition != nextPosition {
                 return [
                     "the records end at position \(state.nextPosition - 1), the journal at \(nextPosition - 1)"
+                ]
+            }
+            if state.lastHash != lastHash {
+                return [
+                    "the last record on disk is not the one the journal wrote last (its hash is \(state.lastHash), "
+                        + "the journal's \(lastHash))"
                 ]
             }
             return []

@@ -70,7 +70,7 @@ public final class Journal {
     private var segmentSizes: [UInt64: UInt64] = [:]
     private var active: (any File)?
     private var activeSize: UInt64 = 0
-    private var lastHash = SHA256Digest.zero
+    private(set) var lastHash = SHA256Digest.zero
     private var hasUnsyncedWrites = false
     private var failure: JournalError?
     private var isClosed = false
@@ -288,9 +288,16 @@ public final class Journal {
         var reason: String
     }
 
+    /// How many bytes of a segment `scanSegment` holds at once (more when one record is larger): a
+    /// segment is up to 64 MiB, and verifying a run's records or opening after a crash needs one
+    /// record at a time, not the rest of the segment in memory. At least a whole record header (its
+    /// fixed part and up to 1 MiB of keys), so that a window holds many records.
+    static let scanWindow = 2 << 20
+
     /// Reads segment `segment` from `startOffset` to its end, checking every record: header check,
     /// chain link, position continuity, LZ4 frame, content checksum and line count; and the segment's
-    /// metadata frame when starting at 0.
+    /// metadata frame when starting at 0. The segment is read in windows of `scanWindow` bytes (or one
+    /// record, when larger); damage is judged on the bytes from it to the segment's end, read then.
     ///
     /// - Returns: the torn tail, if the last segment ends in damage a crash can explain.
     /// - Throws: `.corrupt` for any other damage.
@@ -302,8 +309,21 @@ public final class Journal {
         let file = try fileSystem.openFile(path(ofSegment: segment), writable: false)
         defer { try? file.close() }
         let size = try file.size()
-        let bytes = try file.read(at: startOffset, count: Int(size - min(size, startOffset)))
+        // `bytes` holds the segment from file offset `base`; `cursor` indexes into it.
+        var base = min(size, startOffset)
+        var bytes = try file.read(at: base, count: Int(min(UInt64(Self.scanWindow), size - base)))
         var cursor = 0
+        /// Makes `bytes` hold at least `count` bytes from `cursor` (fewer at the segment's end).
+        func hold(_ count: Int) throws(JournalError) {
+            let available = bytes.count - cursor
+            let remaining = Int(size - base) - cursor
+            guard available < min(count, remaining) else { return }
+            base += UInt64(cursor)
+            cursor = 0
+            // The old window let go before the new one is read: never two windows at once.
+            bytes = []
+            bytes = try file.read(at: base, count: min(remaining, max(count, Self.scanWindow)))
+        }
         if startOffset == 0 {
             switch RecordFormat.decodeSegmentMetadata(bytes[...]) {
             case .failure(let problem):
@@ -331,7 +351,9 @@ public final class Journal {
             cursor = RecordFormat.segmentMetadataLength
         }
         let decoder = try LZ4FrameDecoder()
-        while cursor < bytes.count {
+        while base + UInt64(cursor) < size {
+            // A header is at most its fixed part and 1 MiB of keys: hold that much (or the rest).
+            try hold(RecordFormat.recordHeaderFixedLength + RecordFormat.maximumKeysLength)
             let problem: String
             switch RecordFormat.parseRecordHeader(bytes[cursor...]) {
             case .incomplete:
@@ -339,6 +361,7 @@ public final class Journal {
             case .invalid(let reason):
                 problem = reason.description
             case .valid(let header):
+                try hold(header.recordLength)
                 if cursor + header.recordLength > bytes.count {
                     problem = "the last record is incomplete"
                 } else if header.previousHash != state.lastHash {
@@ -351,7 +374,7 @@ public final class Journal {
                     case .failure(let reason):
                         problem = reason.description
                     case .success(let payload):
-                        try onRecord(header, startOffset + UInt64(cursor), payload)
+                        try onRecord(header, base + UInt64(cursor), payload)
                         state.lastHash = bytes.withUnsafeBytes { raw in
                             SHA256Digest.of(UnsafeRawBufferPointer(rebasing: raw[recordRange]))
                         }
@@ -361,11 +384,12 @@ public final class Journal {
                     }
                 }
             }
-            let offset = startOffset + UInt64(cursor)
+            let offset = base + UInt64(cursor)
             if isLast, !isKnownDurable(segment: segment, offset: offset),
-                damageIsTornTail(bytes, at: cursor, decoder: decoder)
+                damageIsTornTail(
+                    try file.read(at: offset, count: Int(size - offset)), at: 0, decoder: decoder)
             {
-                return TailDamage(offset: offset, length: UInt64(bytes.count - cursor), reason: problem)
+                return TailDamage(offset: offset, length: size - offset, reason: problem)
             }
             throw JournalError(.corrupt, problem, segment: name, offset: offset)
         }
@@ -502,6 +526,7 @@ public final class Journal {
         }
         let frame = try LZ4Frame.compress(payload)
         let recordLength = UInt64(RecordFormat.recordHeaderFixedLength + keysLength + frame.count)
+        try writeIndexIfTailIsLarge()
         do throws(JournalError) {
             if activeSize > UInt64(RecordFormat.segmentMetadataLength)
                 && activeSize + recordLength > configuration.segmentSizeLimit
@@ -535,6 +560,31 @@ public final class Journal {
             throw error
         }
     }
+
+    /// The in-memory tail of the index holds 16 bytes per key of every record appended since the index
+    /// was last written, and an intent carries a key per row it changes: a run of 100,000 meetings
+    /// appends 750,000 keys. So the index is written when the tail reaches `indexTailLimit` keys, or a
+    /// quarter of those already in the file if more: the tail stays bounded, and rewriting the whole
+    /// file each time costs at most about five times what the tail adds.
+    static let indexTailLimit = 1 << 16
+
+    /// Writes the index before an append when its tail is large (see `indexTailLimit`). The index is
+    /// derived: if writing it fails for a reason of its own, its tail stays in memory (it is written at
+    /// close); a failed fdatasync of the segment makes the journal unusable, as anywhere else.
+    private func writeIndexIfTailIsLarge() throws(JournalError) {
+        let keys = index.tailKeys.count
+        guard keys >= max(Self.indexTailLimit, index.diskKeyCount / 4, indexRetryAt) else { return }
+        do throws(JournalError) {
+            try writeIndex()
+        } catch {
+            if failure != nil { throw error }
+            // Not before the tail has doubled: a full disk must not cost a failed rewrite per append.
+            indexRetryAt = 2 * keys
+        }
+    }
+
+    /// The tail size at which a failed index write is tried again.
+    private var indexRetryAt = 0
 
     /// Seals the active segment (fdatasync) and starts a new one at `nextPosition`.
     private func rollSegment() throws(JournalError) {

@@ -424,65 +424,97 @@ final class JournalIndex {
     ///
     /// Not fsynced: the index is derived, and a damaged or lost index is detected (header check, size,
     /// chunk checks, coverage hash) and rebuilt from the segments.
+    ///
+    /// Streamed: the old file part is read a piece at a time (each piece's chunks checked) and merged
+    /// with the sorted tail into the new file, so memory holds the tail and a piece, not the whole key
+    /// table three times over (a run of 100,000 meetings adds 750,000 keys: 12 MB each copy).
     func write(
         directory: String, fileSystem: any FileSystem, segments allSegments: [UInt64],
         coverage newCoverage: IndexCoverage
     ) throws(JournalError) {
-        var records: [UInt8] = []
-        records.reserveCapacity(totalRecordCount * RecordLocation.encodedLength)
-        records += try verifiedTable(
-            base: recordsBase, length: diskRecordCount * RecordLocation.encodedLength, chunkOffset: 0)
-        for location in tailRecords {
-            records.appendLittleEndian(location.firstPosition)
-            records.appendLittleEndian(location.segment)
-            records.appendLittleEndian(location.offset)
-            records.appendLittleEndian(location.length)
-            records.appendLittleEndian(location.count)
-        }
-        var keys: [KeyEntry] = []
-        keys.reserveCapacity(diskKeyCount + tailKeys.count)
-        let oldKeys = try verifiedTable(
-            base: keysBase, length: diskKeyCount * KeyEntry.encodedLength, chunkOffset: recordChunks)
-        for start in stride(from: 0, to: oldKeys.count, by: KeyEntry.encodedLength) {
-            keys.append(
-                KeyEntry(hash: oldKeys.readUInt64(at: start), position: oldKeys.readUInt64(at: start + 8)))
-        }
-        keys += tailKeys
-        keys.sort()
-        var keyBytes: [UInt8] = []
-        keyBytes.reserveCapacity(keys.count * KeyEntry.encodedLength)
-        for key in keys {
-            keyBytes.appendLittleEndian(key.hash)
-            keyBytes.appendLittleEndian(key.position)
-        }
+        let recordCount = totalRecordCount
+        let keyCount = diskKeyCount + tailKeys.count
         var segmentBytes: [UInt8] = []
         for segment in allSegments { segmentBytes.appendLittleEndian(segment) }
-        var bytes: [UInt8] = Self.magic
-        bytes.appendLittleEndian(Self.version)
-        bytes.appendLittleEndian(UInt64(records.count / RecordLocation.encodedLength))
-        bytes.appendLittleEndian(UInt64(keys.count))
-        bytes.appendLittleEndian(UInt64(allSegments.count))
-        bytes.appendLittleEndian(newCoverage.nextPosition)
-        bytes.appendLittleEndian(newCoverage.segment)
-        bytes.appendLittleEndian(newCoverage.endOffset)
-        bytes += newCoverage.lastHash.bytes
-        bytes += SHA256Digest.of(bytes + segmentBytes).bytes.prefix(8)
-        bytes += segmentBytes
-        bytes += records
-        bytes += keyBytes
-        for table in [records, keyBytes] {
-            for start in stride(from: 0, to: table.count, by: Self.chunkLength) {
-                bytes += SHA256Digest.of(Array(table[start..<min(table.count, start + Self.chunkLength)]))
-                    .bytes.prefix(8)
-            }
-        }
+        var header: [UInt8] = Self.magic
+        header.appendLittleEndian(Self.version)
+        header.appendLittleEndian(UInt64(recordCount))
+        header.appendLittleEndian(UInt64(keyCount))
+        header.appendLittleEndian(UInt64(allSegments.count))
+        header.appendLittleEndian(newCoverage.nextPosition)
+        header.appendLittleEndian(newCoverage.segment)
+        header.appendLittleEndian(newCoverage.endOffset)
+        header += newCoverage.lastHash.bytes
+        header += SHA256Digest.of(header + segmentBytes).bytes.prefix(8)
+        header += segmentBytes
+        tailKeys.sort()
         let temporary = directory + "/.tmp-index"
         if fileSystem.fileExists(temporary) { try fileSystem.removeFile(temporary) }
         let output = try fileSystem.createFile(temporary)
         do throws(JournalError) {
-            try output.write(bytes, at: 0)
+            try output.write(header, at: 0)
+            var writer = TableWriter(output: output, offset: UInt64(header.count))
+            // The records: the file part's, then the tail's.
+            let oldRecords = diskRecordCount * RecordLocation.encodedLength
+            for start in stride(from: 0, to: oldRecords, by: Self.pieceLength) {
+                try writer.append(
+                    try verifiedTable(
+                        base: recordsBase + UInt64(start), length: min(Self.pieceLength, oldRecords - start),
+                        chunkOffset: start / Self.chunkLength))
+            }
+            var buffer: [UInt8] = []
+            buffer.reserveCapacity(Self.pieceLength + 64)
+            for location in tailRecords {
+                buffer.appendLittleEndian(location.firstPosition)
+                buffer.appendLittleEndian(location.segment)
+                buffer.appendLittleEndian(location.offset)
+                buffer.appendLittleEndian(location.length)
+                buffer.appendLittleEndian(location.count)
+                if buffer.count >= Self.pieceLength {
+                    try writer.append(buffer)
+                    buffer.removeAll(keepingCapacity: true)
+                }
+            }
+            try writer.append(buffer)
+            buffer.removeAll(keepingCapacity: true)
+            try writer.endTable()
+            // The keys: the file part's (sorted) merged with the sorted tail.
+            var next = 0
+            func emit(_ key: KeyEntry) {
+                buffer.appendLittleEndian(key.hash)
+                buffer.appendLittleEndian(key.position)
+            }
+            let oldKeys = diskKeyCount * KeyEntry.encodedLength
+            for start in stride(from: 0, to: oldKeys, by: Self.pieceLength) {
+                let piece = try verifiedTable(
+                    base: keysBase + UInt64(start), length: min(Self.pieceLength, oldKeys - start),
+                    chunkOffset: recordChunks + start / Self.chunkLength)
+                for entry in stride(from: 0, to: piece.count, by: KeyEntry.encodedLength) {
+                    let old = KeyEntry(
+                        hash: piece.readUInt64(at: entry), position: piece.readUInt64(at: entry + 8))
+                    while next < tailKeys.count, tailKeys[next] < old {
+                        emit(tailKeys[next])
+                        next += 1
+                    }
+                    emit(old)
+                }
+                try writer.append(buffer)
+                buffer.removeAll(keepingCapacity: true)
+            }
+            while next < tailKeys.count {
+                emit(tailKeys[next])
+                next += 1
+                if buffer.count >= Self.pieceLength {
+                    try writer.append(buffer)
+                    buffer.removeAll(keepingCapacity: true)
+                }
+            }
+            try writer.append(buffer)
+            try writer.endTable()
+            try output.write(writer.checks, at: writer.offset)
             try output.close()
         } catch {
+            try? output.close()
             try? fileSystem.removeFile(temporary)
             throw error
         }
@@ -490,12 +522,52 @@ final class JournalIndex {
         try? file?.close()
         file = try fileSystem.openFile(directory + "/" + Self.fileName, writable: false)
         segments = allSegments
-        diskRecordCount = records.count / RecordLocation.encodedLength
-        diskKeyCount = keys.count
+        diskRecordCount = recordCount
+        diskKeyCount = keyCount
         coverage = newCoverage
         verifiedChunks = [:]
         checkPages = [:]
         tailRecords = []
         tailKeys = []
+    }
+
+    /// How much of a table `write` reads or writes at once: a whole number of chunks.
+    private static let pieceLength = 64 * chunkLength
+
+    /// Writes the tables of a new index file one after the other, each in pieces, and gathers the
+    /// check of each 4 KiB chunk (counted from the start of its table) for the end of the file.
+    private struct TableWriter {
+        let output: any File
+        var offset: UInt64
+        var checks: [UInt8] = []
+        private var pending: [UInt8] = []
+
+        init(output: any File, offset: UInt64) {
+            self.output = output
+            self.offset = offset
+        }
+
+        mutating func append(_ bytes: [UInt8]) throws(JournalError) {
+            pending += bytes
+            if pending.count >= JournalIndex.pieceLength {
+                try flush(pending.count - pending.count % JournalIndex.chunkLength)
+            }
+        }
+
+        /// Writes what is pending of the current table, its last chunk possibly short.
+        mutating func endTable() throws(JournalError) { try flush(pending.count) }
+
+        private mutating func flush(_ length: Int) throws(JournalError) {
+            guard length > 0 else { return }
+            for start in stride(from: 0, to: length, by: JournalIndex.chunkLength) {
+                checks += SHA256Digest.of(
+                    Array(pending[start..<min(length, start + JournalIndex.chunkLength)])
+                )
+                .bytes.prefix(8)
+            }
+            try output.write(Array(pending[0..<length]), at: offset)
+            offset += UInt64(length)
+            pending.removeFirst(length)
+        }
     }
 }

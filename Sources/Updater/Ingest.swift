@@ -123,6 +123,8 @@ extension Session {
             lookbackDays: lookbackDays, batchSize: options.batchSize, atomic: options.atomic)
         startEvent.runID = 0
         let runID = try startRun(startEvent, extraKeys: ["source:\(source.description)"])
+        runLedger = RunLedger(runID: runID)
+        defer { runLedger = nil }
         metrics.runID = runID
         metrics.journalFirstPosition = UInt64(runID)
 
@@ -139,6 +141,8 @@ extension Session {
         // pass, below), so memory holds one batch of documents however large the run.
         let now = Date()
         var valid: [PlannedMeeting] = []
+        // At most one per candidate: reserved once, the list never grows by copying itself.
+        valid.reserveCapacity(contents.candidates.count)
         var seen: [String: Int] = [:]
         for candidate in contents.candidates {
             let summary: MeetingSummary
@@ -517,16 +521,20 @@ private struct PlannedMeeting: Sendable {
     var congress: Int
     var updated: Date
     var origin: String
-    /// Reads the whole meeting (the candidate's loader: the rest of the candidate is not kept).
-    var load: @Sendable () -> Result<CommitteeMeeting, CongressDecodingError>
+    /// Reads the whole meeting from `origin` (the candidate's reader, shared by the source's
+    /// candidates: the rest of the candidate is not kept).
+    var reader: @Sendable (String) -> Result<CommitteeMeeting, CongressDecodingError>
 
     init(_ summary: MeetingSummary, _ candidate: Candidate) {
         eventID = summary.eventId
         congress = summary.congress
         updated = summary.updateDate?.date ?? .distantPast
         origin = candidate.origin
-        load = candidate.deferredLoad
+        reader = candidate.reader
     }
+
+    /// The whole meeting, read again.
+    func load() -> Result<CommitteeMeeting, CongressDecodingError> { reader(origin) }
 }
 
 /// Runs `body` to completion and returns its result, blocking the calling thread: the ingest run is

@@ -109,6 +109,8 @@ public enum IngestBenchmark {
         var batches: [Double] = []
         var cpus: [Double] = []
         var readCPUs: [Double] = []
+        var ends: [Double] = []
+        var endCPUs: [Double] = []
         var mutations = 0
         for round in 0..<options.repetitions {
             let home = try freshHome(options, "a-\(round)")
@@ -120,17 +122,24 @@ public enum IngestBenchmark {
             var sourceDone = ingestStarted
             var sourceCPU = cpuStarted
             var batchesDone = ingestStarted
+            var batchesCPU = cpuStarted
             let metrics = try session.ingest(ingestOptions(for: prepared.changes)) { event in
                 switch event {
                 case .started:
                     sourceDone = Date()
                     sourceCPU = cpuSeconds()
-                case .batch, .committees: batchesDone = Date()
+                case .batch, .committees:
+                    batchesDone = Date()
+                    batchesCPU = cpuSeconds()
                 default: break
                 }
             }
             let ingestSeconds = Date().timeIntervalSince(ingestStarted)
-            cpus.append(cpuSeconds() - cpuStarted)
+            let ingestCPU = cpuSeconds()
+            cpus.append(ingestCPU - cpuStarted)
+            // The end of the run: its health check (history, alerts, run verify) and `run_finished`.
+            ends.append(Date().timeIntervalSince(batchesDone))
+            endCPUs.append(ingestCPU - batchesCPU)
             readCPUs.append(sourceCPU - cpuStarted)
             try session.close()
             totals.append(Date().timeIntervalSince(started))
@@ -147,8 +156,10 @@ public enum IngestBenchmark {
         print("  ingest call alone:             \(Summary(ingests))")
         print("    of which the first pass:  \(Summary(reads))")
         print("    of which the batches:         \(Summary(batches))")
+        print("    of which the end of the run:  \(Summary(ends))")
         print("  CPU time of the ingest call:   \(Summary(cpus))")
         print("    of which the first pass:  \(Summary(readCPUs))")
+        print("    of which the end of the run (health check, run_finished): \(Summary(endCPUs))")
         print(
             String(
                 format:
@@ -231,7 +242,9 @@ public enum IngestBenchmark {
         }
         let seconds = Date().timeIntervalSince(started)
         let cpu = cpuSeconds() - cpuStarted
+        let afterRun = Memory.read()
         try session.close()
+        let afterClose = Memory.read()
         try? FileManager.default.removeItem(atPath: home.path)
         guard metrics.hearingsAdded == options.changes, metrics.batchProcessing.batchesFailed == 0 else {
             throw UpdaterError(
@@ -265,6 +278,8 @@ public enum IngestBenchmark {
                 "  after batch \(String(sample.batch).padding(toLength: 6, withPad: " ", startingAt: 0)): \(sample.memory)"
             )
         }
+        print("  after the run's end (health check, run_finished): \(afterRun)")
+        print("  after closing the session (journal index written): \(afterClose)")
         let peak = Memory.read()
         print("  peak (VmHWM) for the run:   \(peak.peakMegabytes) MB (goal < 100 MB)")
         try? FileManager.default.removeItem(atPath: folder)

@@ -31,7 +31,7 @@ extension Session {
             let history = try runHistory(kind: kind, limit: policy.historyLength)
             metrics.alerts = HealthRules.alerts(for: metrics, history: history, policy: policy)
             if policy.verifyRun {
-                let problems = try verifyRun(runID)
+                let problems = try verifyRun(runID, ledger: runLedger)
                 if !problems.isEmpty {
                     metrics.alerts.append(
                         RunAlert(
@@ -150,39 +150,25 @@ extension Session {
     /// its last mutation of that row left. Costs what the run wrote, not what the database holds (the
     /// full state checksum recomputation is `hearings verify`'s).
     ///
+    /// - Parameter known: the run's ledger, kept by this session as the run's batches committed: then
+    ///   the run's records are read once, to check them (and that they are the bytes this session
+    ///   wrote), and its intents are not decoded. Without it (another session's run), the ledger is
+    ///   built from the journal: the records checked and the intents' heads read in one pass, the
+    ///   committed intents decoded in a second.
     /// - Returns: one line per problem; empty when all is sound.
-    func verifyRun(_ runID: Int64) throws -> [String] {
+    func verifyRun(_ runID: Int64, ledger known: RunLedger? = nil) throws -> [String] {
         let first = UInt64(runID)
-        var problems = journal.verifyRecords(from: first)
-        guard problems.isEmpty else { return problems }
-        // Three reads of the run's part of the journal, so that memory holds one batch however large
-        // the run: intent heads and outcomes; then the committed intents, for the last batch that
-        // touched each row; then the same intents again, each row checked against what its last
-        // batch left.
-        var heads: [(position: UInt64, head: EventLineReader.Head)] = []
-        var outcomes: [Int64: BatchResult] = [:]
-        try journal.read(from: first) { entry in
-            let head = try EventLineReader.head(entry.line, beforeMutations: true)
-            switch head.type {
-            case EventType.batchIntent:
-                // `run_id` follows the mutations: whose run it is comes from the outcome, below.
-                heads.append((entry.position, head))
-            case EventType.batchOutcome:
-                let outcome = try EventLineReader.outcome(entry.line)
-                if outcome.runID == runID { outcomes[outcome.batchID] = outcome.result }
-            default: break
-            }
-            return true
+        let ledger: RunLedger
+        if let known, known.runID == runID {
+            let problems = journal.verifyRecords(from: first)
+            guard problems.isEmpty else { return problems }
+            ledger = known
+        } else {
+            let read = try ledgerFromJournal(runID)
+            guard read.problems.isEmpty else { return read.problems }
+            ledger = read.ledger
         }
-        let committed = heads.compactMap { position, head -> (position: UInt64, intent: IntentHead)? in
-            guard let batchID = head.batchID, outcomes[batchID] == .committed else { return nil }
-            return (
-                position,
-                IntentHead(
-                    batchID: batchID, checksumBefore: head.checksumBefore ?? "",
-                    checksumAfter: head.checksumAfter ?? "")
-            )
-        }
+        var problems: [String] = []
         let markers = try store.queue.read { db in
             try Row.fetchAll(
                 db,
@@ -195,11 +181,11 @@ extension Session {
             markerOf[marker["batch_id"]] = (marker["intent_position"], marker["state_checksum"])
         }
         var previous: String?
-        for (position, intent) in committed {
+        for intent in ledger.batches {
             if let marker = markerOf.removeValue(forKey: intent.batchID) {
-                if marker.position != Int64(position) {
+                if marker.position != Int64(intent.position) {
                     problems.append(
-                        "batch \(intent.batchID): the marker names position \(marker.position), the intent is at \(position)"
+                        "batch \(intent.batchID): the marker names position \(marker.position), the intent is at \(intent.position)"
                     )
                 }
                 if marker.checksum != intent.checksumAfter {
@@ -226,16 +212,72 @@ extension Session {
             problems.append(
                 "the run's last batch left state checksum \(previous), the session holds \(checksum)")
         }
-        // The inverse of everything the run committed expects, row by row, what the run left.
-        let positions = Set(committed.map(\.position))
+        // Every row the run changed must hold what the run left: compared table by table through the
+        // XOR of row hashes, read with one statement per range of keys.
+        let differing = try store.queue.read { db in try ledger.differingRows(db) }
+        guard !differing.isEmpty else { return problems }
+        // Which rows and fields: the inverse of each row's last mutation, from the decoded intents,
+        // conflict-checked (this reads the run's intents again, only when something is wrong).
+        let conflicts = try rowConflicts(at: Set(ledger.batches.map(\.position)), from: first)
+        for conflict in conflicts.prefix(10) {
+            problems.append("a row the run changed no longer holds what it left: \(conflict)")
+        }
+        if conflicts.count > 10 { problems.append("… \(conflicts.count - 10) more changed rows") }
+        if conflicts.isEmpty {
+            problems.append(
+                "the rows the run changed do not hash to what its mutations left: "
+                    + differing.joined(separator: ", "))
+        }
+        return problems
+    }
+
+    /// Run `runID`'s ledger read from the journal: its records checked and the heads of its intents
+    /// and its outcomes read in one pass, then the intents of its committed batches decoded.
+    private func ledgerFromJournal(_ runID: Int64) throws -> (ledger: RunLedger, problems: [String]) {
+        let first = UInt64(runID)
+        var heads: [(position: UInt64, head: EventLineReader.Head)] = []
+        var outcomes: [Int64: BatchResult] = [:]
+        let problems = try journal.verifyRecords(from: first) { entry in
+            let head = try EventLineReader.head(entry.line, beforeMutations: true)
+            switch head.type {
+            case EventType.batchIntent:
+                // `run_id` follows the mutations: whose run it is comes from the outcome, below.
+                heads.append((entry.position, head))
+            case EventType.batchOutcome:
+                let outcome = try EventLineReader.outcome(entry.line)
+                if outcome.runID == runID { outcomes[outcome.batchID] = outcome.result }
+            default: break
+            }
+        }
+        var ledger = RunLedger(runID: runID)
+        guard problems.isEmpty else { return (ledger, problems) }
+        var committed: [UInt64: RunLedger.Batch] = [:]
+        for (position, head) in heads {
+            guard let batchID = head.batchID, outcomes[batchID] == .committed else { continue }
+            committed[position] = RunLedger.Batch(
+                batchID: batchID, position: position, checksumBefore: head.checksumBefore ?? "",
+                checksumAfter: head.checksumAfter ?? "")
+        }
+        try forEachIntent(at: Set(committed.keys), from: first) { position, intent in
+            guard let batch = committed[position] else { return }
+            ledger.record(
+                batch, mutations: intent.mutations,
+                hashes: intent.mutations.map(StateChecksum.imageHashes(of:)))
+        }
+        return (ledger, [])
+    }
+
+    /// The conflicts of the inverse of each row's last mutation in the intents at `positions`: what
+    /// the rows the run changed hold that differs from what the run left, by table, key and field.
+    private func rowConflicts(at positions: Set<UInt64>, from first: UInt64) throws -> [Conflict] {
         // Rows by a 64-bit hash of their table and key: a run of 100,000 meetings touches 740,000 rows,
         // and their key strings alone took more memory than the run's batches.
         var lastBatch: [Int: Int64] = [:]
-        try forEachIntent(at: positions, from: first) { intent in
+        try forEachIntent(at: positions, from: first) { _, intent in
             for mutation in intent.mutations { lastBatch[Self.slot(of: mutation)] = intent.batchID }
         }
         var conflicts: [Conflict] = []
-        try forEachIntent(at: positions, from: first) { intent in
+        try forEachIntent(at: positions, from: first) { _, intent in
             var final: [Int: Mutation] = [:]
             var order: [Int] = []
             for mutation in intent.mutations {
@@ -246,27 +288,18 @@ extension Session {
             let expected = order.compactMap { final[$0]?.inverse }
             conflicts += try store.queue.read { db in try Store.conflicts(of: expected, db) }
         }
-        for conflict in conflicts.prefix(10) {
-            problems.append("a row the run changed no longer holds what it left: \(conflict)")
-        }
-        if conflicts.count > 10 { problems.append("… \(conflicts.count - 10) more changed rows") }
-        return problems
-    }
-
-    /// What the run verify keeps of an intent.
-    private struct IntentHead {
-        var batchID: Int64
-        var checksumBefore: String
-        var checksumAfter: String
+        return conflicts
     }
 
     /// Calls `body` with each intent at `positions`, decoded, in journal order.
     private func forEachIntent(
-        at positions: Set<UInt64>, from first: UInt64, _ body: (BatchIntent) throws -> Void
+        at positions: Set<UInt64>, from first: UInt64, _ body: (UInt64, BatchIntent) throws -> Void
     ) throws {
         guard let last = positions.max() else { return }
         try journal.read(from: first, through: last) { entry in
-            if positions.contains(entry.position) { try body(try EventLineReader.intent(entry.line)) }
+            if positions.contains(entry.position) {
+                try body(entry.position, try EventLineReader.intent(entry.line))
+            }
             return true
         }
     }

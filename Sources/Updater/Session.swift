@@ -35,6 +35,9 @@ public final class Session {
     /// what the journal costs. A data home written this way has markers the journal does not back
     /// (recovery refuses it): use it only on a throwaway home.
     var journalingDisabledForBenchmark = false
+    /// The ingest run in progress's committed batches and the rows they left, for its verify at the
+    /// end (`RunLedger`); nil outside an ingest run.
+    var runLedger: RunLedger?
 
     /// Takes the lock, opens (creating) the database and the journal, and runs recovery.
     ///
@@ -168,6 +171,7 @@ public final class Session {
         let started = clock()
         var intentPosition: UInt64?
         var mutations: [Mutation] = []
+        var hashes: [(before: UInt64, after: UInt64)?] = []
         var after = checksum
         do {
             try store.queue.inDatabase { db in
@@ -176,7 +180,12 @@ public final class Session {
                     mutations = prepared.mutations
                     rejected = prepared.rejected
                     guard !mutations.isEmpty else { return .rollback }
-                    after = checksum.applying(mutations)
+                    // Each image hashed once: for the state checksum and for the run's ledger.
+                    hashes = mutations.map(StateChecksum.imageHashes(of:))
+                    after = StateChecksum(
+                        hashes.reduce(checksum.value) { value, pair in
+                            value ^ (pair.map { $0.before ^ $0.after } ?? 0)
+                        })
                     let intent = BatchIntent(
                         batchID: batchID, runID: runID, kind: kind, compensates: compensates, reason: reason,
                         items: items,
@@ -249,6 +258,13 @@ public final class Session {
             try reject(rejected)
             return BatchReport(
                 batchID: 0, result: .committed, reason: nil, mutations: [], intentPosition: nil)
+        }
+        if runLedger?.runID == runID {
+            runLedger?.record(
+                RunLedger.Batch(
+                    batchID: batchID, position: intentPosition, checksumBefore: checksum.description,
+                    checksumAfter: after.description),
+                mutations: mutations, hashes: hashes)
         }
         checksum = after
         try appendOutcome(

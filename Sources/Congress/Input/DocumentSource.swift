@@ -35,13 +35,15 @@ public struct Candidate: Sendable {
     public var origin: String
     /// What the first read found: the meeting's summary, or the error naming the item and field.
     public var summary: Result<MeetingSummary, CongressDecodingError>
-    private let loader: @Sendable () -> Result<CommitteeMeeting, CongressDecodingError>
+    /// Reads the whole meeting from its origin. The candidates of one folder share it, so a candidate
+    /// holds no closure of its own (one per meeting was 64 bytes a meeting, for the whole run).
+    public let reader: @Sendable (_ origin: String) -> Result<CommitteeMeeting, CongressDecodingError>
 
     /// A candidate already decoded (a source that holds its documents in memory).
     public init(origin: String, meeting: Result<CommitteeMeeting, CongressDecodingError>) {
         self.origin = origin
         summary = meeting.map(MeetingSummary.init)
-        loader = { meeting }
+        reader = { _ in meeting }
     }
 
     /// A candidate whose meeting is read when `load()` is called.
@@ -49,16 +51,26 @@ public struct Candidate: Sendable {
         origin: String, summary: Result<MeetingSummary, CongressDecodingError>,
         load: @escaping @Sendable () -> Result<CommitteeMeeting, CongressDecodingError>
     ) {
+        self.init(origin: origin, summary: summary, reader: { _ in load() })
+    }
+
+    /// A candidate whose meeting `reader` reads from `origin` when `load()` is called.
+    public init(
+        origin: String, summary: Result<MeetingSummary, CongressDecodingError>,
+        reader: @escaping @Sendable (_ origin: String) -> Result<CommitteeMeeting, CongressDecodingError>
+    ) {
         self.origin = origin
         self.summary = summary
-        loader = load
+        self.reader = reader
     }
 
     /// The whole meeting, decoded (for a file: read again now), or the error naming the item and field.
-    public func load() -> Result<CommitteeMeeting, CongressDecodingError> { loader() }
+    public func load() -> Result<CommitteeMeeting, CongressDecodingError> { reader(origin) }
 
     /// `load` alone, for a caller that keeps it without the rest of the candidate.
-    public var deferredLoad: @Sendable () -> Result<CommitteeMeeting, CongressDecodingError> { loader }
+    public var deferredLoad: @Sendable () -> Result<CommitteeMeeting, CongressDecodingError> {
+        { [reader, origin] in reader(origin) }
+    }
 
     /// The item's name in reports: the event id if known, else the origin.
     public var item: String {
@@ -102,22 +114,42 @@ public enum DocumentSource {
             throw CongressDecodingError(eventId: nil, source: folder, field: "", problem: "no such folder")
         }
         var contents = SourceContents()
-        let paths = jsonFiles(under: folder, problems: &contents.problems)
-        // Each file is read and probed on its own (on every core), then the results are joined in path
-        // order: the same contents as reading them one after the other.
-        let parts = concurrentMap(paths.sorted()) { path in
-            var part = SourceContents()
-            read(folder: folder, origin: path, into: &part)
-            return part
+        let paths = jsonFiles(under: folder, problems: &contents.problems).sorted()
+        // A file gives at most one candidate: reserved once, the list never grows by copying itself.
+        contents.candidates.reserveCapacity(paths.count)
+        // One reader for every candidate of the folder: it joins the path again when called.
+        let reader: @Sendable (String) -> Result<CommitteeMeeting, CongressDecodingError> = { origin in
+            loadMeeting(file: folder + "/" + origin, origin: origin)
         }
-        for part in parts {
-            contents.candidates += part.candidates
-            contents.committees += part.committees
-            contents.problems += part.problems
-            contents.ignoredFiles += part.ignoredFiles
+        // Each file is read and probed on its own (on every core), then the results are joined in path
+        // order: the same contents as reading them one after the other. One result per group of files
+        // (a file's own result, its arrays, cost about 190 bytes on top of its candidate), and a
+        // stretch of groups at a time, so that the results waiting to be joined are one stretch's,
+        // not the whole source's (they were about a third of the first pass's memory).
+        for stretch in stride(from: 0, to: paths.count, by: readGroupSize * readGroupsAtOnce) {
+            let groups = stride(
+                from: stretch, to: min(paths.count, stretch + readGroupSize * readGroupsAtOnce),
+                by: readGroupSize
+            ).map { $0..<min(paths.count, $0 + readGroupSize) }
+            let parts = concurrentMap(groups) { group in
+                var part = SourceContents()
+                for path in paths[group] { read(folder: folder, origin: path, reader: reader, into: &part) }
+                return part
+            }
+            for part in parts {
+                contents.candidates += part.candidates
+                contents.committees += part.committees
+                contents.problems += part.problems
+                contents.ignoredFiles += part.ignoredFiles
+            }
         }
         return contents
     }
+
+    /// Files read one after the other by one task of the first pass.
+    static let readGroupSize = 32
+    /// Groups read at once (on every core) before their results are joined.
+    static let readGroupsAtOnce = 64
 
     /// Every `*.json` regular file under `folder`, as paths relative to it.
     ///
@@ -160,7 +192,11 @@ public enum DocumentSource {
         return result
     }
 
-    private static func read(folder: String, origin: String, into contents: inout SourceContents) {
+    private static func read(
+        folder: String, origin: String,
+        reader: @escaping @Sendable (String) -> Result<CommitteeMeeting, CongressDecodingError>,
+        into contents: inout SourceContents
+    ) {
         let file = folder + "/" + origin
         let data: Data
         switch readFile(file, origin: origin) {
@@ -183,12 +219,7 @@ public enum DocumentSource {
         }
         switch probe.kind {
         case .meeting(let summary):
-            contents.candidates.append(
-                // The loader joins the path again when called: a candidate stays small (the folder's
-                // text is shared by all of them).
-                Candidate(origin: origin, summary: summary) {
-                    loadMeeting(file: folder + "/" + origin, origin: origin)
-                })
+            contents.candidates.append(Candidate(origin: origin, summary: summary, reader: reader))
         case .committeeList:
             do {
                 let response = try CommitteeListResponse.decode(from: data, source: origin)
