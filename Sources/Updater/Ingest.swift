@@ -187,6 +187,21 @@ extension Session {
         progress(
             .started(runID: runID, source: source.description, meetings: valid.count, batches: batchCount))
 
+        // The second pass of each batch is prepared while the batch before it is written: it does not
+        // touch the database, and on a machine with more than one core reading and mapping (most of the
+        // run's CPU) then overlaps the batch's SQLite and journal work. One batch ahead at most, so
+        // memory still holds one batch of documents being prepared and one being written.
+        func prepare(_ index: Int) -> BackgroundResult<[SecondPass]>? {
+            let start = index * batchSize
+            guard start < valid.count else { return nil }
+            let planned = Array(valid[start..<min(valid.count, start + batchSize)])
+            return BackgroundResult { concurrentMap(planned, Self.secondPass) }
+        }
+        var upcoming = prepare(0)
+        // A run that stops early (an atomic run's failed batch, an error) still waits for the batch being
+        // prepared: nothing of the run may read the source after it returns.
+        defer { _ = upcoming?.wait() }
+
         // Committee reference data first: meetings link to these rows.
         let congress = options.congress ?? mostCommonCongress(valid.map(\.congress)) ?? 119
         var committees: [MappedCommittee] = []
@@ -226,13 +241,14 @@ extension Session {
         }
 
         // Meetings, in batches.
-        for (number, start) in stride(from: 0, to: valid.count, by: batchSize).enumerated() {
+        for number in 0..<batchCount {
             if options.atomic && failedBatch { break }
             // The second pass: this batch's meetings read in full, validated and mapped; a meeting that
             // fails is rejected here and its rejection travels with this batch.
             var batch: [(eventID: String, mapped: MappedMeeting)] = []
-            let planned = Array(valid[start..<min(valid.count, start + batchSize)])
-            for outcome in concurrentMap(planned, Self.secondPass) {
+            let outcomes = upcoming?.wait() ?? []
+            upcoming = prepare(number + 1)
+            for outcome in outcomes {
                 switch outcome {
                 case .mapped(let eventID, let mapped): batch.append((eventID, mapped))
                 case .rejected(let issues):
@@ -464,6 +480,32 @@ extension Session {
 
 /// A meeting that passed validation and mapping: what its batch needs, and its place in the run's order.
 /// A meeting of the run's first pass: its order and identity, and the candidate to read it from.
+/// The result of work started on a background thread when the value is made.
+///
+/// `@unchecked Sendable` because `result` is written once, by the background work, before it signals
+/// `done`, and read only after `wait` has taken that signal; the semaphore orders the two.
+private final class BackgroundResult<Value: Sendable>: @unchecked Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    private var result: Value?
+    private var waited = false
+
+    init(_ work: @escaping @Sendable () -> Value) {
+        DispatchQueue.global().async {
+            self.result = work()
+            self.done.signal()
+        }
+    }
+
+    /// Blocks until the work has finished; its value.
+    func wait() -> Value? {
+        if !waited {
+            done.wait()
+            waited = true
+        }
+        return result
+    }
+}
+
 /// What the second pass made of one planned meeting: its rows, or why it is rejected.
 private enum SecondPass: Sendable {
     case mapped(eventID: String, MappedMeeting)
