@@ -684,7 +684,7 @@ public final class Journal {
         }
         while true {
             var position = header.firstPosition
-            for line in lineRanges(payload) {
+            for line in Self.lines(of: &payload) {
                 if position >= first {
                     if position > end { return }
                     if try !body(JournalEntry(position: position, line: Array(payload[line]))) { return }
@@ -747,13 +747,24 @@ public final class Journal {
     /// record, and a small record such as a batch's outcome often follows an intent's). One that would
     /// need a read, or fails its checks, is left out, never an error.
     public func entries(at positions: [UInt64], nearby: [UInt64] = []) throws -> [JournalEntry] {
+        var result: [JournalEntry] = []
+        try entries(at: positions, nearby: nearby) { result.append($0) }
+        return result
+    }
+
+    /// `entries(at:nearby:)`, handing each event to `body` as it is read instead of collecting them:
+    /// a caller that keeps little of each (audit: the heads of hundreds of later intents) then holds
+    /// one record at a time, not all of them.
+    public func entries(
+        at positions: [UInt64], nearby: [UInt64] = [], _ body: (JournalEntry) throws -> Void
+    ) throws {
         let required = Set(positions).filter { $0 >= 1 && $0 < nextPosition }
         let optional = Set(nearby).filter { $0 >= 1 && $0 < nextPosition }.subtracting(required)
         let wanted = required.union(optional).sorted()
-        guard !required.isEmpty else { return [] }
-        return try withIndexRepair {
-            var result: [JournalEntry] = []
-            result.reserveCapacity(wanted.count)
+        guard !required.isEmpty else { return }
+        // A damaged index is rebuilt and the lookup run again: events handed over before are not again.
+        var delivered = Set<UInt64>()
+        try withIndexRepair {
             let decoder = try LZ4FrameDecoder()
             var record: (header: RecordFormat.RecordHeader, payload: [UInt8], lines: [Range<Int>])?
             var span: ReadSpan?
@@ -767,24 +778,35 @@ public final class Journal {
                         guard let location, let span, span.covers(location) else { continue }
                         var reused: ReadSpan? = span
                         guard
-                            let (header, payload) = try? readRecord(
+                            var (header, payload) = try? readRecord(
                                 at: location, decoder: decoder, span: &reused)
                         else { continue }
-                        record = (header, payload, lineRanges(payload))
+                        let lines = Self.lines(of: &payload)
+                        record = (header, payload, lines)
                     } else {
                         guard let location else {
                             throw JournalIndex.damaged("has no record for position \(position)")
                         }
-                        let (header, payload) = try readRecord(at: location, decoder: decoder, span: &span)
-                        record = (header, payload, lineRanges(payload))
+                        var (header, payload) = try readRecord(at: location, decoder: decoder, span: &span)
+                        let lines = Self.lines(of: &payload)
+                        record = (header, payload, lines)
                     }
                 }
                 guard let record else { continue }
                 let line = record.lines[Int(position - record.header.firstPosition)]
-                result.append(JournalEntry(position: position, line: Array(record.payload[line])))
+                guard delivered.insert(position).inserted else { continue }
+                try body(JournalEntry(position: position, line: Array(record.payload[line])))
             }
-            return result
         }
+    }
+
+    /// The ranges of the lines of a record's payload. A record of one event (an intent, often hundreds
+    /// of kilobytes) loses its final newline, so that its line is the whole payload: `Array` of that
+    /// slice shares the payload's storage instead of copying it into memory touched for the first time.
+    private static func lines(of payload: inout [UInt8]) -> [Range<Int>] {
+        let lines = lineRanges(payload)
+        if lines.count == 1, lines[0] == 0..<(payload.count - 1) { payload.removeLast() }
+        return lines
     }
 
     private func lookUp(key: String) throws -> [JournalEntry] {

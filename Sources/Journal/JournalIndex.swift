@@ -60,7 +60,17 @@ final class JournalIndex {
     private(set) var coverage: IndexCoverage?
     private(set) var tailRecords: [RecordLocation] = []
     private(set) var tailKeys: [KeyEntry] = []
+    /// Chunks read and checked, by offset: at most `chunkCacheLimit`, the oldest evicted first.
+    ///
+    /// Why a bound: a search visits one chunk or two, each a few times, then moves on (a lookup of a
+    /// thousand keys in hash order walks the table forwards). Keeping every chunk read made an audit of
+    /// 2,000 chunks hold 8 MB, all of it memory the process touches for the first time: a page fault
+    /// per 4 KiB page, which costs more than the read. Evicted chunks' buffers are reused for the next.
     private var verifiedChunks: [UInt64: [UInt8]] = [:]
+    /// The offsets of `verifiedChunks`, in the order they were read (a ring once full).
+    private var chunkOrder: [UInt64] = []
+    private var chunkOrderNext = 0
+    static let chunkCacheLimit = 32
     /// Pages of the chunk checks read so far, by offset from the first check.
     private var checkPages: [Int: [UInt8]] = [:]
 
@@ -119,6 +129,8 @@ final class JournalIndex {
         diskKeyCount = 0
         coverage = nil
         verifiedChunks = [:]
+        chunkOrder = []
+        chunkOrderNext = 0
         checkPages = [:]
     }
 
@@ -355,6 +367,13 @@ final class JournalIndex {
         let check = try chunkCheck(chunkOffset + chunk)
         guard read.count == length, let check, SHA256Digest.of(read).bytes.prefix(8).elementsEqual(check)
         else { throw Self.damaged("fails the check of its chunk at byte offset \(chunkStart)") }
+        if chunkOrder.count < Self.chunkCacheLimit {
+            chunkOrder.append(chunkStart)
+        } else {
+            verifiedChunks[chunkOrder[chunkOrderNext]] = nil
+            chunkOrder[chunkOrderNext] = chunkStart
+            chunkOrderNext = (chunkOrderNext + 1) % Self.chunkCacheLimit
+        }
         verifiedChunks[chunkStart] = read
         return (read, start)
     }
@@ -526,6 +545,8 @@ final class JournalIndex {
         diskKeyCount = keyCount
         coverage = newCoverage
         verifiedChunks = [:]
+        chunkOrder = []
+        chunkOrderNext = 0
         checkPages = [:]
         tailRecords = []
         tailKeys = []

@@ -185,6 +185,62 @@ public enum AuditBenchmark {
         return result
     }
 
+    /// Audits batches of the journal kept in `keep` (built by an earlier `run` with that `keep`), in
+    /// this process, `repeats` times each, reporting every audit's wall and CPU time. The first audit
+    /// of a fresh process is the one `hearings audit` (one process per audit) pays for, so it is
+    /// reported apart from the ones after it. Without `batches`, the largest batch is audited.
+    public static func inProcess(
+        keep: String, batches: [Int64] = [], repeats: Int = 2, report: (String) -> Void = { print($0) }
+    ) throws {
+        let configuration = JournalConfiguration(directory: keep)
+        var chosen = batches
+        if chosen.isEmpty {
+            guard let data = FileManager.default.contents(atPath: keep + "/" + Built.fileName) else {
+                throw UpdaterError(.failure, "benchmark: \(keep) holds no journal built by the benchmark")
+            }
+            let built = try JSONDecoder().decode(Built.self, from: data)
+            guard let largest = built.batches.indices.max(by: { built.batches[$0] < built.batches[$1] })
+            else {
+                throw UpdaterError(.failure, "benchmark: the journal in \(keep) has no batch")
+            }
+            chosen = [Int64(largest) + 1]
+        }
+        for round in 0..<repeats {
+            for batchID in chosen {
+                let usage = resourceUsage()
+                let start = (wall: now(), cpu: cpuNow())
+                let journal = try Journal.open(configuration, mode: .readOnly)
+                let audit = try Audit.batch(batchID, in: journal)
+                try journal.close()
+                let wall = (now() - start.wall) * 1000
+                let cpu = (cpuNow() - start.cpu) * 1000
+                let used = resourceUsage()
+                guard let audit else { throw UpdaterError(.failure, "benchmark: batch \(batchID) not found") }
+                // Page faults and system time show memory touched for the first time (the kernel zeroes
+                // each new page), which later audits of the process no longer pay.
+                report(
+                    String(
+                        format:
+                            "round %d: batch %lld (%d mutations): wall %.2f ms, CPU %.2f ms (system %.2f ms), "
+                            + "%d page faults", round + 1, batchID, audit.mutations.count, wall, cpu,
+                        (used.system - usage.system) * 1000, used.faults - usage.faults))
+            }
+        }
+    }
+
+    /// The process's system CPU time (seconds) and minor page faults so far.
+    private static func resourceUsage() -> (system: Double, faults: Int) {
+        var usage = rusage()
+        #if canImport(Glibc)
+            getrusage(RUSAGE_SELF.rawValue, &usage)
+        #else
+            getrusage(RUSAGE_SELF, &usage)
+        #endif
+        return (
+            Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6, Int(usage.ru_minflt)
+        )
+    }
+
     private static func cpuNow() -> Double {
         var spec = timespec()
         clock_gettime(CLOCK_THREAD_CPUTIME_ID, &spec)

@@ -10,6 +10,8 @@ import Store
 final class BatchHistory {
     let journal: Journal
     private var lines: [UInt64: [UInt8]] = [:]
+    /// Heads (up to the mutations) of large intents read ahead whose lines were not kept.
+    private var heads: [UInt64: EventLineReader.Head] = [:]
     private var intents: [UInt64: BatchIntent?] = [:]
     private var batches: [Int64: BatchEvents] = [:]
     private var undone: [Int64: Int64?] = [:]
@@ -45,13 +47,29 @@ final class BatchHistory {
 
     /// Reads the events at `positions` not read yet, each record once, and those at `nearby` that
     /// need no read of their own (`Journal.entries(at:nearby:)`), for the lookups that follow.
+    ///
+    /// Of an intent larger than `largeIntent`, only the head is kept: the events read ahead are later
+    /// batches, whose heads are all audit needs, and keeping hundreds of whole intents (an initial
+    /// load's are 400 KB) made the process touch megabytes of new memory, a page fault per 4 KiB. Such
+    /// an intent's line, if asked for after all, is read again.
     func prefetch(positions: [UInt64], nearby: [UInt64] = []) throws {
-        let missing = positions.filter { lines[$0] == nil }
+        let missing = positions.filter { !isRead($0) }
         guard !missing.isEmpty else { return }
-        for entry in try journal.entries(at: missing, nearby: nearby.filter { lines[$0] == nil }) {
-            lines[entry.position] = entry.line
+        try journal.entries(at: missing, nearby: nearby.filter { !isRead($0) }) { entry in
+            if entry.line.count > Self.largeIntent,
+                try EventLineReader.head(entry.line, typeOnly: true).type == EventType.batchIntent
+            {
+                heads[entry.position] = try EventLineReader.head(entry.line, beforeMutations: true)
+            } else {
+                lines[entry.position] = entry.line
+            }
         }
     }
+
+    /// The size (bytes) above which `prefetch(positions:nearby:)` keeps only an intent's head.
+    static let largeIntent = 8_192
+
+    private func isRead(_ position: UInt64) -> Bool { lines[position] != nil || heads[position] != nil }
 
     /// One journaled outcome of a batch.
     struct OutcomeEvent {
@@ -78,9 +96,8 @@ final class BatchHistory {
         if let known = batches[id] { return known }
         var result = BatchEvents()
         for position in try positions(withKey: JournalEvent.batchKey(id)) {
-            guard let line = try line(at: position) else { continue }
             // Intents can be large: their heads are read only up to the mutations.
-            let head = try EventLineReader.head(line, beforeMutations: true)
+            guard let head = try head(at: position) else { continue }
             switch head.type {
             case EventType.batchIntent where head.batchID == id:
                 result.intentPosition = position
@@ -88,8 +105,10 @@ final class BatchHistory {
             case EventType.batchIntent
             where head.compensates == id && head.kind == BatchKind.compensation.rawValue:
                 // Rare, and its reason (after the mutations) is shown: read in full.
+                guard let line = try line(at: position) else { continue }
                 result.compensations.append(try EventLineReader.head(line))
             case EventType.batchOutcome where head.batchID == id:
+                guard let line = try line(at: position) else { continue }
                 result.outcomes.append(
                     OutcomeEvent(
                         position: position, time: head.time, outcome: try EventLineReader.outcome(line)))
@@ -102,6 +121,7 @@ final class BatchHistory {
 
     /// The head of the event at `position` (an intent's up to its mutations), or nil beyond the end.
     func head(at position: UInt64) throws -> EventLineReader.Head? {
+        if let known = heads[position] { return known }
         guard let line = try line(at: position) else { return nil }
         return try EventLineReader.head(line, beforeMutations: true)
     }

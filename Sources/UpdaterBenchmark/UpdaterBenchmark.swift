@@ -18,6 +18,16 @@ struct UpdaterBenchmark {
             let samples = arguments.count > 2 ? Int(arguments[2]) ?? 1_000 : 1_000
             let keep = arguments.count > 3 ? arguments[3] : nil
             _ = try AuditBenchmark.run(events: events, samples: samples, keep: keep)
+        case "audit-in-process":
+            // A fresh process per call: its first audit is what `hearings audit` pays.
+            guard arguments.count > 1 else {
+                print("usage: UpdaterBenchmark audit-in-process KEEP_DIR [BATCH,…] [REPEATS]")
+                return
+            }
+            let batches =
+                arguments.count > 2 ? arguments[2].split(separator: ",").compactMap { Int64($0) } : []
+            let repeats = arguments.count > 3 ? Int(arguments[3]) ?? 2 : 2
+            try AuditBenchmark.inProcess(keep: arguments[1], batches: batches, repeats: repeats)
         case "recovery":
             let events = arguments.count > 1 ? Int(arguments[1]) ?? 1_000_000 : 1_000_000
             for measurement in try RecoveryBenchmark.run(events: events) {
@@ -30,7 +40,7 @@ struct UpdaterBenchmark {
             try IngestBenchmark.run(arguments: Array(arguments.dropFirst()))
         default:
             print(
-                "usage: UpdaterBenchmark rebuild [MUTATIONS] [HOME] | audit [EVENTS] [SAMPLES] [KEEP_DIR] | recovery [EVENTS] | ingest …"
+                "usage: UpdaterBenchmark rebuild [MUTATIONS] [HOME] | audit [EVENTS] [SAMPLES] [KEEP_DIR] | audit-in-process KEEP_DIR [BATCH,…] [REPEATS] | recovery [EVENTS] | ingest …"
             )
         }
     }
