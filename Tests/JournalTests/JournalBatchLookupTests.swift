@@ -89,6 +89,40 @@ import Testing
         #expect(try journal.entries(at: [last + 1]).isEmpty)
     }
 
+    @Test func eventsHandedOverOneAtATimeComeOnceEachWhenTheIndexIsRepairedDuringTheCall() throws {
+        let fileSystem = SimulatedFileSystem()
+        let (configuration, _) = try makeJournal(fileSystem)
+        let reference = try Journal.open(configuration, mode: .readOnly)
+        let last = reference.nextPosition - 1
+        let positions = Array(1...last)
+        let expected = try reference.entries(at: positions).map(\.line)
+        #expect(expected.count == Int(last))
+        let indexPath = "/data/journal/.index"
+        let intact = try #require(fileSystem.contents(of: indexPath))
+        var repairedMidRead = 0
+        // A damaged byte at offsets across the file: some are found when the journal opens, some only
+        // when a read reaches the damaged part of the record table.
+        for step in 1..<40 {
+            var damaged = intact
+            damaged[damaged.count * step / 40] ^= 0xff
+            fileSystem.replaceContents(of: indexPath, with: damaged)
+            let journal = try Journal.open(configuration, mode: .readOnly)
+            let rebuiltAtOpen = journal.openReport.indexRebuilt
+            var delivered: [UInt64] = []
+            var lines: [[UInt8]] = []
+            try journal.entries(at: positions) { entry in
+                delivered.append(entry.position)
+                lines.append(entry.line)
+            }
+            #expect(delivered == positions, "damage at step \(step)")
+            #expect(lines == expected, "damage at step \(step)")
+            if !rebuiltAtOpen && journal.openReport.indexRebuilt { repairedMidRead += 1 }
+        }
+        fileSystem.replaceContents(of: indexPath, with: intact)
+        // The test means something only if some damage was found by the call, not when opening.
+        #expect(repairedMidRead > 0)
+    }
+
     @Test func nearbyEventsComeOnlyWithTheBytesAlreadyRead() throws {
         let fileSystem = SimulatedFileSystem()
         let (configuration, _) = try makeJournal(fileSystem)
