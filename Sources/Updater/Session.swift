@@ -381,6 +381,7 @@ struct Checkpoint {
 /// Runs a journal operation; a journal failure becomes an `UpdaterError` (exit status 1) whose message
 /// names it (the call, the file, the errno's text). After a failed write or fsync the journal refuses
 /// further work, so the command stops; the next one recovers.
+@discardableResult
 func journaling<T>(_ what: String, _ body: () throws -> T) throws -> T {
     do {
         return try body()
