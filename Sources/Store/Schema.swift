@@ -52,6 +52,8 @@ public struct RowStatements: Hashable, Sendable {
     /// For each column, `SELECT` every column of the rows where that column equals the bound value,
     /// in primary-key order: the differ's lookups, built once instead of on every call.
     public let selectWhere: [String: String]
+    /// `SELECT` every column of every row, in primary-key order.
+    public let selectAll: String
     /// The table's name and the guard of `guardedUpdate` and `guardedDelete`.
     private let name: String
     private let guarded: String
@@ -68,10 +70,11 @@ public struct RowStatements: Hashable, Sendable {
         guardedUpdate =
             "UPDATE \(name) SET \(columns.map { "\($0) = ?" }.joined(separator: ", ")) WHERE \(guarded)"
         guardedDelete = "DELETE FROM \(name) WHERE \(guarded)"
-        let selectAll = "SELECT \(columns.joined(separator: ", ")) FROM \(name)"
+        let selectColumns = "SELECT \(columns.joined(separator: ", ")) FROM \(name)"
         let order = "ORDER BY \(primaryKey.joined(separator: ", "))"
         selectWhere = Dictionary(
-            uniqueKeysWithValues: columns.map { ($0, "\(selectAll) WHERE \($0) = ? \(order)") })
+            uniqueKeysWithValues: columns.map { ($0, "\(selectColumns) WHERE \($0) = ? \(order)") })
+        selectAll = "\(selectColumns) \(order)"
     }
 
     /// `guardedUpdate` setting only `columns` (after-image of those, in the order given; then the key

@@ -86,10 +86,9 @@ public struct ConflictError: Error, Sendable, CustomStringConvertible {
 extension Store {
     /// The current row of `table` with primary key `key`, or nil.
     public static func row(in table: TableSchema, key: RowImage, _ db: Database) throws -> RowImage? {
-        let arguments = StatementArguments(key.values(of: table.primaryKey).map(\.databaseValue))
-        let statement = try db.cachedStatement(sql: table.sql.select)
-        guard let row = try Row.fetchOne(statement, arguments: arguments) else { return nil }
-        return image(of: row, table: table)
+        try images(table, table.sql.select, db) { binder in
+            for value in key.values(of: table.primaryKey) { binder.bind(value) }
+        }.first
     }
 
     /// Every row of `table` matching `column = value`, in primary-key order.
@@ -98,8 +97,22 @@ extension Store {
         -> [RowImage]
     {
         guard let sql = table.sql.selectWhere[column] else { preconditionFailure("unknown column \(column)") }
-        // Read through SQLite's C API: the differ runs several of these per meeting, and GRDB's rows
-        // and cursors (argument arrays, a column-name table per cursor) cost more than SQLite's work.
+        return try images(table, sql, db) { $0.bind(value) }
+    }
+
+    /// Every row of `table`, in primary-key order.
+    public static func allRows(in table: TableSchema, _ db: Database) throws -> [RowImage] {
+        try images(table, table.sql.selectAll, db) { _ in }
+    }
+
+    /// The rows `sql` (selecting every column of `table` in declaration order) returns.
+    ///
+    /// Read through SQLite's C API: the differ runs several lookups per meeting, and GRDB's rows and
+    /// cursors (argument arrays, a column-name table per cursor) cost more than SQLite's work. Values
+    /// are converted as GRDB converts them (`DatabaseValue(sqliteStatement:index:)`).
+    private static func images(
+        _ table: TableSchema, _ sql: String, _ db: Database, bind: (inout RowStatement.Binder) -> Void
+    ) throws -> [RowImage] {
         var result: [RowImage] = []
         func append(_ handle: OpaquePointer) {
             var columns: [String: Value] = [:]
@@ -109,26 +122,8 @@ extension Store {
             }
             result.append(RowImage(columns))
         }
-        try RowStatement.query(sql, db, bind: { $0.bind(value) }, row: append)
+        try RowStatement.query(sql, db, bind: bind, row: append)
         return result
-    }
-
-    /// Every row of `table`, in primary-key order.
-    public static func allRows(in table: TableSchema, _ db: Database) throws -> [RowImage] {
-        try Row.fetchAll(
-            db,
-            sql: "SELECT \(table.columns.joined(separator: ", ")) FROM \(table.name) "
-                + "ORDER BY \(table.primaryKey.joined(separator: ", "))"
-        ).map { image(of: $0, table: table) }
-    }
-
-    static func image(of row: Row, table: TableSchema) -> RowImage {
-        var columns: [String: Value] = [:]
-        columns.reserveCapacity(table.columns.count)
-        for (index, column) in table.columns.enumerated() {
-            columns[column] = Value(row[index] as DatabaseValue)
-        }
-        return RowImage(columns)
     }
 
     /// The next row id for `table`: one past both the largest id present and the largest ever used
