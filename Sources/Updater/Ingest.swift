@@ -191,11 +191,13 @@ extension Session {
         // touch the database, and on a machine with more than one core reading and mapping (most of the
         // run's CPU) then overlaps the batch's SQLite and journal work. One batch ahead at most, so
         // memory still holds one batch of documents being prepared and one being written.
-        func prepare(_ index: Int) -> BackgroundResult<[SecondPass]>? {
+        func prepare(_ index: Int) -> Handoff<[SecondPass]>? {
             let start = index * batchSize
             guard start < valid.count else { return nil }
             let planned = Array(valid[start..<min(valid.count, start + batchSize)])
-            return BackgroundResult { concurrentMap(planned, Self.secondPass) }
+            let handoff = Handoff<[SecondPass]>()
+            DispatchQueue.global().async { handoff.set(concurrentMap(planned, Self.secondPass)) }
+            return handoff
         }
         var upcoming = prepare(0)
         // A run that stops early (an atomic run's failed batch, an error) still waits for the batch being
@@ -480,32 +482,6 @@ extension Session {
 
 /// A meeting that passed validation and mapping: what its batch needs, and its place in the run's order.
 /// A meeting of the run's first pass: its order and identity, and the candidate to read it from.
-/// The result of work started on a background thread when the value is made.
-///
-/// `@unchecked Sendable` because `result` is written once, by the background work, before it signals
-/// `done`, and read only after `wait` has taken that signal; the semaphore orders the two.
-private final class BackgroundResult<Value: Sendable>: @unchecked Sendable {
-    private let done = DispatchSemaphore(value: 0)
-    private var result: Value?
-    private var waited = false
-
-    init(_ work: @escaping @Sendable () -> Value) {
-        DispatchQueue.global().async {
-            self.result = work()
-            self.done.signal()
-        }
-    }
-
-    /// Blocks until the work has finished; its value.
-    func wait() -> Value? {
-        if !waited {
-            done.wait()
-            waited = true
-        }
-        return result
-    }
-}
-
 /// What the second pass made of one planned meeting: its rows, or why it is rejected.
 private enum SecondPass: Sendable {
     case mapped(eventID: String, MappedMeeting)
@@ -583,21 +559,37 @@ private struct PlannedMeeting: Sendable {
 /// synchronous (it owns a non-Sendable session), the HTTP client asynchronous. Never call it from a
 /// task of the cooperative pool: the pool could be starved of the thread `body` needs.
 func waitFor<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) throws -> T {
-    let box = OutcomeBox<T>()
-    let done = DispatchSemaphore(value: 0)
+    let handoff = Handoff<Result<T, any Error>>()
     Task {
-        do { box.outcome = .success(try await body()) } catch { box.outcome = .failure(error) }
-        done.signal()
+        do { handoff.set(.success(try await body())) } catch { handoff.set(.failure(error)) }
     }
-    done.wait()
-    guard let outcome = box.outcome else { throw CancellationError() }
+    guard let outcome = handoff.wait() else { throw CancellationError() }
     return try outcome.get()
 }
 
-/// The result handed from the task to the waiting thread.
+/// A value handed once from the thread or task that makes it to a thread that waits for it (the next
+/// batch's meetings, prepared in the background; an asynchronous call's result).
 ///
-/// `@unchecked Sendable`: written once by the task before it signals the semaphore, read by the
-/// waiting thread only after the signal; the semaphore orders the two.
-private final class OutcomeBox<T>: @unchecked Sendable {
-    var outcome: Result<T, any Error>?
+/// `@unchecked Sendable`: `value` is written once, before `done` is signalled, and read only after
+/// `wait` has taken that signal; the semaphore orders the two. `wait` may be called again (an early
+/// end of the run waits for a batch the loop already waited for): it then returns at once.
+private final class Handoff<Value>: @unchecked Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    private var value: Value?
+    private var waited = false
+
+    /// Hands `value` over; called once.
+    func set(_ value: Value) {
+        self.value = value
+        done.signal()
+    }
+
+    /// Blocks until the value is handed over; the value.
+    func wait() -> Value? {
+        if !waited {
+            done.wait()
+            waited = true
+        }
+        return value
+    }
 }
