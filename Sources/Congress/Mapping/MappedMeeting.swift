@@ -460,8 +460,6 @@ func nonEmpty(_ text: String?) -> String? {
     guard let text else { return nil }
     // Most values start with a letter: answered without Foundation's `trimmingCharacters`, which was
     // a tenth of a meeting's mapping time. The character test is the same `whitespacesAndNewlines`.
-    for scalar in text.unicodeScalars where !blankCharacters.contains(scalar) { return text }
+    for scalar in text.unicodeScalars where !TextFolding.blanks.contains(scalar) { return text }
     return nil
 }
-
-private let blankCharacters = CharacterSet.whitespacesAndNewlines

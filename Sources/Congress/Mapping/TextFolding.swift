@@ -100,7 +100,8 @@ public enum TextFolding {
         return text.trimmingCharacters(in: blanks)
     }
 
-    private static let blanks = CharacterSet.whitespacesAndNewlines
+    /// Foundation's `whitespacesAndNewlines`: what ``trimmed(_:)`` and `nonEmpty` treat as blank.
+    static let blanks = CharacterSet.whitespacesAndNewlines
 
     private static func isMark(_ scalar: Unicode.Scalar) -> Bool {
         switch scalar.properties.generalCategory {
