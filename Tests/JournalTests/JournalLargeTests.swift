@@ -112,6 +112,57 @@ import Testing
         #expect(try readOnly.positions(withKey: "row:t:120000").isEmpty)
     }
 
+    @Test func anIndexWriteThatFailsWhileAppendingLosesNothingAndIsWrittenAtClose() throws {
+        func keys(_ record: Int) -> [String] { (0..<2000).map { "row:t:\(record * 2000 + $0)" } }
+        func append(_ journal: Journal, _ records: Range<Int>) throws {
+            for record in records {
+                try journal.append([
+                    try JournalEvent(type: "intent", fields: ["n": record], keys: keys(record))
+                ])
+            }
+        }
+        // The I/O steps of the first index write: the steps of the append that passes the tail limit.
+        let probe = SimulatedFileSystem()
+        let probeJournal = try Journal.open(simulatedConfiguration(probe))
+        try append(probeJournal, 0..<33)
+        let before = probe.steps
+        try append(probeJournal, 33..<34)
+        #expect(probe.contents(of: "/data/journal/.index") != nil, "the 34th record writes the index")
+        let writeSteps = before..<probe.steps
+
+        var indexFaults = 0
+        for step in writeSteps {
+            let fileSystem = SimulatedFileSystem()
+            let configuration = simulatedConfiguration(fileSystem)
+            fileSystem.inject(.error(ENOSPC), atStep: step)
+            let journal = try Journal.open(configuration)
+            try append(journal, 0..<33)
+            do {
+                try append(journal, 33..<34)
+            } catch let error as JournalError {
+                // A fault in the segment's own write or fdatasync: the append fails, as anywhere else.
+                #expect(error.segment != ".index", "step \(step): \(error)")
+                continue
+            }
+            indexFaults += 1
+            // The index write failed on its own: the record is durable, its keys are still found, and
+            // the journal goes on appending.
+            try append(journal, 34..<45)
+            for record in [0, 33, 44] {
+                #expect(
+                    try journal.positions(withKey: "row:t:\(record * 2000 + 7)") == [UInt64(record + 1)],
+                    "step \(step)")
+            }
+            try journal.close()
+            let report = try Journal.verify(configuration)
+            #expect(report.isSound && report.indexFresh, "step \(step): \(report.problems)")
+            let reopened = try Journal.open(configuration, mode: .readOnly)
+            #expect(try reopened.positions(withKey: "row:t:\(44 * 2000)") == [45], "step \(step)")
+        }
+        // The test means something only if some faults hit the index write itself.
+        #expect(indexFaults > 0)
+    }
+
     @Test func theRangeCheckNamesARecordRewrittenAfterThisJournalWroteIt() throws {
         let fileSystem = SimulatedFileSystem()
         let configuration = simulatedConfiguration(fileSystem)
