@@ -223,51 +223,80 @@ struct EventLineReader {
     ///   skipped, not decoded. Audit reads other batches' intents this way: for a few rows of many.
     static func intent(_ line: [UInt8], keeping wanted: RowSet? = nil) throws -> BatchIntent {
         try with(line) { reader in
-            var batchID: Int64?
-            var runID: Int64?
-            var kind: BatchKind?
-            var compensates: Int64?
-            var reason: String?
-            var items: [String] = []
             var mutations: [Mutation] = []
-            var checksumBefore: String?
-            var checksumAfter: String?
-            var type: String?
-            try reader.members { name, reader in
-                switch name {
-                case "type": type = try reader.string()
-                case "batch_id": batchID = try reader.integer()
-                case "run_id": runID = try reader.integer()
-                case "kind":
-                    let text = try reader.string()
-                    guard let known = BatchKind(rawValue: text) else {
-                        throw reader.failure("unknown kind \(text)")
-                    }
-                    kind = known
-                case "compensates": compensates = try reader.optionalInteger()
-                case "reason": reason = try reader.optionalString()
-                case "items": try reader.elements { reader in items.append(try reader.string()) }
-                case "mutations":
-                    try reader.elements { reader in
-                        if let mutation = try reader.mutation(keeping: wanted) { mutations.append(mutation) }
-                    }
-                case "checksum_before": checksumBefore = try reader.string()
-                case "checksum_after": checksumAfter = try reader.string()
-                default: try reader.skipValue()
-                }
-                return true
-            }
-            guard type == nil || type == EventType.batchIntent else {
-                throw reader.failure("a \(type ?? "") event is not a batch intent")
-            }
-            guard let batchID, let runID, let kind, let checksumBefore, let checksumAfter else {
-                throw reader.failure("a batch intent misses batch_id, run_id, kind or a checksum")
+            let fields = try reader.intentFields { reader in
+                if let mutation = try reader.mutation(keeping: wanted) { mutations.append(mutation) }
             }
             return BatchIntent(
-                batchID: batchID, runID: runID, kind: kind, compensates: compensates, reason: reason,
-                items: items, mutations: mutations, checksumBefore: checksumBefore,
-                checksumAfter: checksumAfter)
+                batchID: fields.batchID, runID: fields.runID, kind: fields.kind,
+                compensates: fields.compensates,
+                reason: fields.reason, items: fields.items, mutations: mutations,
+                checksumBefore: fields.checksumBefore, checksumAfter: fields.checksumAfter)
         }
+    }
+
+    /// The members of a `batch_intent` line other than its mutations.
+    struct IntentFields {
+        var batchID: Int64
+        var runID: Int64
+        var kind: BatchKind
+        var compensates: Int64?
+        var reason: String?
+        var items: [String]
+        var checksumBefore: String
+        var checksumAfter: String
+    }
+
+    /// Reads the `batch_intent` object the reader is at, checking its type and required members; each
+    /// mutation is handed to `mutation`, which must consume it (decode it, skip it, or apply it), and
+    /// `batchID` sees the batch id as soon as it is read (replay stops there at another batch's line).
+    /// The one reading of an intent's members, for audit's decoder and for replay.
+    mutating func intentFields(
+        batchID check: (Int64) throws -> Void = { _ in }, mutation: (inout EventLineReader) throws -> Void
+    ) throws -> IntentFields {
+        var batchID: Int64?
+        var runID: Int64?
+        var kind: BatchKind?
+        var compensates: Int64?
+        var reason: String?
+        var items: [String] = []
+        var checksumBefore: String?
+        var checksumAfter: String?
+        var type: String?
+        try members { name, reader in
+            switch name {
+            case "type": type = try reader.string()
+            case "batch_id":
+                let found = try reader.integer()
+                try check(found)
+                batchID = found
+            case "run_id": runID = try reader.integer()
+            case "kind":
+                let text = try reader.string()
+                guard let known = BatchKind(rawValue: text) else {
+                    throw reader.failure("unknown kind \(text)")
+                }
+                kind = known
+            case "compensates": compensates = try reader.optionalInteger()
+            case "reason": reason = try reader.optionalString()
+            case "items": try reader.elements { reader in items.append(try reader.string()) }
+            case "mutations": try reader.elements { reader in try mutation(&reader) }
+            case "checksum_before": checksumBefore = try reader.string()
+            case "checksum_after": checksumAfter = try reader.string()
+            default: try reader.skipValue()
+            }
+            return true
+        }
+        guard type == nil || type == EventType.batchIntent else {
+            throw failure("a \(type ?? "") event is not a batch intent")
+        }
+        guard let batchID, let runID, let kind, let checksumBefore, let checksumAfter else {
+            throw failure("a batch intent misses batch_id, run_id, kind or a checksum")
+        }
+        return IntentFields(
+            batchID: batchID, runID: runID, kind: kind, compensates: compensates, reason: reason,
+            items: items,
+            checksumBefore: checksumBefore, checksumAfter: checksumAfter)
     }
 
     mutating func mutation(keeping wanted: RowSet?) throws -> Mutation? {

@@ -139,51 +139,19 @@ final class IntentReplayer {
     {
         try EventLineReader.with(line) { reader in
             reader.lineIsValidUTF8 = lineIsValidUTF8
-            var batchID: Int64?
-            var runID: Int64?
-            var kind: BatchKind?
-            var checksumBefore: String?
-            var checksumAfter: String?
-            var type: String?
             var mutations = 0
             var general = 0
-            // Members other than the mutations are few per line: read as the general reader reads them.
-            try reader.members { name, reader in
-                switch name {
-                case "type": type = try reader.string()
-                case "batch_id":
-                    let found = try reader.integer()
+            let fields = try reader.intentFields(
+                batchID: { found in
                     guard found == expected else { throw OtherBatch(found: found) }
-                    batchID = found
-                case "run_id": runID = try reader.integer()
-                case "kind":
-                    let text = try reader.string()
-                    guard let known = BatchKind(rawValue: text) else {
-                        throw reader.failure("unknown kind \(text)")
-                    }
-                    kind = known
-                case "compensates": _ = try reader.optionalInteger()
-                case "reason": _ = try reader.optionalString()
-                case "items": try reader.elements { reader in _ = try reader.string() }
-                case "mutations":
-                    try reader.elements { reader in
-                        if try !self.replayMutation(&reader, db) { general += 1 }
-                        mutations += 1
-                    }
-                case "checksum_before": checksumBefore = try reader.string()
-                case "checksum_after": checksumAfter = try reader.string()
-                default: try reader.skipValue()
-                }
-                return true
-            }
-            guard type == nil || type == EventType.batchIntent else {
-                throw reader.failure("a \(type ?? "") event is not a batch intent")
-            }
-            guard let batchID, runID != nil, kind != nil, checksumBefore != nil, let checksumAfter else {
-                throw reader.failure("a batch intent misses batch_id, run_id, kind or a checksum")
-            }
+                },
+                mutation: { reader in
+                    if try !self.replayMutation(&reader, db) { general += 1 }
+                    mutations += 1
+                })
             return Replayed(
-                batchID: batchID, checksumAfter: checksumAfter, mutations: mutations, general: general)
+                batchID: fields.batchID, checksumAfter: fields.checksumAfter, mutations: mutations,
+                general: general)
         }
     }
 
