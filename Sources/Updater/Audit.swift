@@ -268,28 +268,52 @@ public enum Audit {
         audit.rejected = try history.rejected(batch: batchID, intentPosition: position).map {
             BatchAudit.RejectedItem(item: $0.item, field: $0.field, problem: $0.problem)
         }
-        var keys = NaturalKeys(history: history, position: position, intent: intent)
-        // Every row's key (for the later batches) and every parent's (for natural keys), looked up in
-        // one pass over the index before any of them is used.
         let rowKeys = intent.mutations.map { JournalEvent.rowKey(table: $0.table, key: $0.key) }
-        try history.prefetch(keys: rowKeys + keys.parentKeys)
-        var rows: [(rowKey: String, row: BatchAudit.RowReference)] = []
+        // Each row once, at its first mutation, in the batch's order.
         var seen = Set<String>()
+        let firstMutations = rowKeys.indices.filter { seen.insert(rowKeys[$0]).inserted }
+        let distinctRowKeys = firstMutations.map { rowKeys[$0] }
+        // Later batches and natural keys need different events (the rows' later intents; the parents'
+        // earlier ones), each about half the work: the later batches are looked up on a second thread,
+        // through a read-only handle of its own (a `Journal` is not shared between threads), bounded to
+        // the events this handle knows, so a writer appending meanwhile changes nothing.
+        let configuration = journal.configuration
+        let end = journal.nextPosition
+        let later = Handoff<Result<[LaterTouch], any Error>>()
+        DispatchQueue.global().async {
+            later.set(
+                Result {
+                    try laterTouches(
+                        after: position, rowKeys: distinctRowKeys, configuration: configuration, end: end)
+                })
+        }
+        // Whatever happens below, the second thread is done with the journal's files before this returns.
+        defer { _ = later.wait() }
+
+        var keys = NaturalKeys(history: history, position: position, intent: intent)
+        // Every parent's key looked up in one pass over the index before any of them is used.
+        try history.prefetch(keys: keys.parentKeys)
         for (number, mutation) in intent.mutations.enumerated() {
             let natural = try keys.naturalKey(of: mutation)
-            let label = NaturalKeys.label(natural)
-            let rowKey = rowKeys[number]
-            if seen.insert(rowKey).inserted {
-                rows.append(
-                    (rowKey, BatchAudit.RowReference(table: mutation.table, key: mutation.key, label: label)))
-            }
             audit.mutations.append(
                 BatchAudit.MutationRecord(
                     number: number + 1, operation: mutation.kind, table: mutation.table, key: mutation.key,
                     naturalKey: RowImage(Dictionary(natural, uniquingKeysWith: { first, _ in first })),
-                    label: label, changes: changes(of: mutation)))
+                    label: NaturalKeys.label(natural), changes: changes(of: mutation)))
         }
-        audit.laterBatches = try laterBatches(after: position, rows: rows, history: history)
+        guard let touches = try later.wait()?.get() else {
+            throw UpdaterError(.failure, "audit: the later batches of batch \(batchID) were not looked up")
+        }
+        audit.laterBatches = touches.map { touch in
+            BatchAudit.LaterBatch(
+                batchID: touch.batchID, position: touch.position, time: touch.time, kind: touch.kind,
+                compensates: touch.compensates, result: touch.result,
+                rows: touch.rows.map { row in
+                    let mutation = audit.mutations[firstMutations[row]]
+                    return BatchAudit.RowReference(
+                        table: mutation.table, key: mutation.key, label: mutation.label)
+                })
+        }
         return audit
     }
 
@@ -329,17 +353,51 @@ public enum Audit {
         return kept + present.subtracting(kept).sorted()
     }
 
-    /// Later batches that touched any of `rows`, found through the `row:` keys of the index.
+    /// A later batch that touched rows of the audited batch: `BatchAudit.LaterBatch` without the rows'
+    /// labels (natural keys), which the other thread works out.
+    struct LaterTouch: Sendable {
+        var batchID: Int64
+        var position: UInt64
+        var time: String
+        var kind: BatchKind
+        var compensates: Int64?
+        var result: BatchResult?
+        /// Indices in the row keys looked up of the rows it touched, in that order.
+        var rows: [Int]
+    }
+
+    /// `laterTouches(after:rowKeys:history:)` through a read-only handle of its own on the journal of
+    /// `configuration`, seeing only the events before `end`.
+    private static func laterTouches(
+        after position: UInt64, rowKeys: [String], configuration: JournalConfiguration, end: UInt64
+    ) throws -> [LaterTouch] {
+        let journal = try Journal.open(configuration, mode: .readOnly)
+        let touches: [LaterTouch]
+        do {
+            touches = try laterTouches(
+                after: position, rowKeys: rowKeys, history: BatchHistory(journal, before: end))
+        } catch {
+            // The lookup's error is the one to report; the handle only read.
+            try? journal.close()
+            throw error
+        }
+        try journal.close()
+        return touches
+    }
+
+    /// Later batches that touched any of the rows whose index keys are `rowKeys`, found through the
+    /// `row:` keys of the index.
     ///
     /// Which of the rows a later batch touched is what the index says: the later intents are read for
     /// their head only (ids, kind), not decoded, because a big batch's rows can have been touched by
     /// hundreds of later batches. (The index stores 64-bit hashes of keys; a false match has a
     /// probability of about one in 10^12 per row in a journal of a million events.)
-    private static func laterBatches(
-        after position: UInt64, rows: [(rowKey: String, row: BatchAudit.RowReference)], history: BatchHistory
-    ) throws -> [BatchAudit.LaterBatch] {
-        var touched: [UInt64: [BatchAudit.RowReference]] = [:]
-        for (rowKey, row) in rows {
+    static func laterTouches(after position: UInt64, rowKeys: [String], history: BatchHistory) throws
+        -> [LaterTouch]
+    {
+        try history.prefetch(keys: rowKeys)
+        var touched: [UInt64: [Int]] = [:]
+        for (row, rowKey) in rowKeys.enumerated() {
             for later in try history.positions(withKey: rowKey) where later > position {
                 touched[later, default: []].append(row)
             }
@@ -360,18 +418,18 @@ public enum Audit {
         let batchKeys = laterIDs.map(JournalEvent.batchKey)
         try history.prefetch(keys: batchKeys)
         try history.prefetch(positions: batchKeys.flatMap { try history.positions(withKey: $0) })
-        var result: [BatchAudit.LaterBatch] = []
-        for (later, rows) in touched.sorted(by: { $0.key < $1.key }) {
-            guard let head = try history.head(at: later), head.type == EventType.batchIntent,
+        var result: [LaterTouch] = []
+        for later in laterPositions {
+            guard let rows = touched[later], let head = try history.head(at: later),
+                head.type == EventType.batchIntent,
                 let batchID = head.batchID, let kind = head.kind.flatMap(BatchKind.init(rawValue:))
             else { continue }
             let events = try history.events(ofBatch: batchID)
             guard events.intentPosition == later else { continue }
             result.append(
-                BatchAudit.LaterBatch(
+                LaterTouch(
                     batchID: batchID, position: later, time: head.time, kind: kind,
-                    compensates: head.compensates,
-                    result: events.outcome?.outcome.result, rows: rows))
+                    compensates: head.compensates, result: events.outcome?.outcome.result, rows: rows))
         }
         return result
     }

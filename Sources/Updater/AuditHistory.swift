@@ -23,13 +23,20 @@ final class BatchHistory {
     /// Index candidates per key, looked up one by one or ahead of time in one pass (`prefetch(keys:)`).
     private var keyPositions: [String: [UInt64]] = [:]
 
-    init(_ journal: Journal) { self.journal = journal }
+    /// The position after the last event this history sees: index candidates from `end` on are left
+    /// out (events a writer appended after the caller's own view of the journal).
+    let end: UInt64
+
+    init(_ journal: Journal, before end: UInt64 = .max) {
+        self.journal = journal
+        self.end = end
+    }
 
     /// The positions of events that may carry index key `key` (`Journal.positions(withKey:)`), looked
     /// up once.
     func positions(withKey key: String) throws -> [UInt64] {
         if let known = keyPositions[key] { return known }
-        let found = try journal.positions(withKey: key)
+        let found = try journal.positions(withKey: key).filter { $0 < end }
         keyPositions[key] = found
         return found
     }
@@ -41,7 +48,7 @@ final class BatchHistory {
         let missing = Array(Set(keys.filter { keyPositions[$0] == nil }))
         guard !missing.isEmpty else { return }
         for (key, positions) in zip(missing, try journal.positions(withKeys: missing)) {
-            keyPositions[key] = positions
+            keyPositions[key] = positions.filter { $0 < end }
         }
     }
 

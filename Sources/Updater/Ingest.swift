@@ -566,30 +566,3 @@ func waitFor<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) thro
     guard let outcome = handoff.wait() else { throw CancellationError() }
     return try outcome.get()
 }
-
-/// A value handed once from the thread or task that makes it to a thread that waits for it (the next
-/// batch's meetings, prepared in the background; an asynchronous call's result).
-///
-/// `@unchecked Sendable`: `value` is written once, before `done` is signalled, and read only after
-/// `wait` has taken that signal; the semaphore orders the two. `wait` may be called again (an early
-/// end of the run waits for a batch the loop already waited for): it then returns at once.
-private final class Handoff<Value>: @unchecked Sendable {
-    private let done = DispatchSemaphore(value: 0)
-    private var value: Value?
-    private var waited = false
-
-    /// Hands `value` over; called once.
-    func set(_ value: Value) {
-        self.value = value
-        done.signal()
-    }
-
-    /// Blocks until the value is handed over; the value.
-    func wait() -> Value? {
-        if !waited {
-            done.wait()
-            waited = true
-        }
-        return value
-    }
-}
