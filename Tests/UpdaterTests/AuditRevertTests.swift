@@ -408,6 +408,23 @@ private func retitle(_ home: DataHome, eventID: String, to title: String) throws
         }
     }
 
+    /// Audit looks up later batches through a second handle on the journal; a run appending after the
+    /// caller opened its handle must not show up in that caller's audit.
+    @Test func auditShowsOnlyTheEventsItsHandleKnows() throws {
+        let home = try temporaryHome()
+        _ = try ingestFixed(home, .sample(day: 1))
+        let early = try Journal.open(JournalConfiguration(directory: home.journalDirectory), mode: .readOnly)
+        defer { try? early.close() }
+        let before = try (1...7).map { try #require(try Audit.batch(Int64($0), in: early)) }
+        _ = try ingestFixed(home, .sample(day: 2))
+        let fresh = try (1...7).map { try #require(try auditBatch(home, Int64($0))) }
+        // Day 2 changed rows of day 1: a fresh handle sees it.
+        #expect(fresh.contains { audit in audit.laterBatches.contains { $0.batchID >= 8 } })
+        let after = try (1...7).map { try #require(try Audit.batch(Int64($0), in: early)) }
+        #expect(after.map { $0.laterBatches.map(\.batchID) } == before.map { $0.laterBatches.map(\.batchID) })
+        #expect(after.allSatisfy { audit in audit.laterBatches.allSatisfy { $0.batchID < 8 } })
+    }
+
     @Test func intentReaderAgreesWithJSONDecoder() throws {
         let home = try temporaryHome()
         _ = try ingestFixed(home, .sample(day: 1))
