@@ -778,9 +778,10 @@ public final class Journal {
                         guard let location, let span, span.covers(location) else { continue }
                         var reused: ReadSpan? = span
                         guard
-                            var (header, payload) = try? readRecord(
+                            let (header, read) = try? readRecord(
                                 at: location, decoder: decoder, span: &reused)
                         else { continue }
+                        var payload = read
                         let lines = Self.lines(of: &payload)
                         record = (header, payload, lines)
                     } else {
