@@ -47,7 +47,7 @@ TYPE = re.compile(r"[A-Za-z0-9_.\-]{1,64}")
 
 INDEX_NAME = ".index"
 INDEX_MAGIC = b"HJIX"
-INDEX_VERSION = 2
+INDEX_VERSION = 3  # version 2 (no fence) is read too
 INDEX_HEADER_LENGTH = 96
 INDEX_CHUNK_LENGTH = 4096
 
@@ -454,6 +454,10 @@ class Index:
         self.records_base = INDEX_HEADER_LENGTH + 8 * segment_count
         self.keys_base = self.records_base + 32 * self.record_count
         self.checks_base = self.keys_base + 16 * self.key_count
+        self.version = u32(data, 4)
+        chunks = chunk_count(32 * self.record_count) + chunk_count(16 * self.key_count)
+        # Version 3: the fence, the first 8 bytes of every chunk, after the checks (section 11.1).
+        self.fence_base = self.checks_base + 8 * chunks if self.version >= 3 else None
 
     def damaged_chunk(self):
         """The first table chunk whose check fails, as words, or None (section 11.1)."""
@@ -483,8 +487,8 @@ def load_index(directory):
         return None, "unreadable: %s (rebuilt on the next open)" % error.strerror
     if len(data) < INDEX_HEADER_LENGTH or data[0:4] != INDEX_MAGIC:
         return None, "unusable: bad header (rebuilt on the next open)"
-    if u32(data, 4) != INDEX_VERSION:
-        return None, "unusable: index version %d, this reader knows %d (rebuilt on the next open)" % (
+    if u32(data, 4) not in (2, INDEX_VERSION):
+        return None, "unusable: index version %d, this reader knows 2 and %d (rebuilt on the next open)" % (
             u32(data, 4),
             INDEX_VERSION,
         )
@@ -498,7 +502,8 @@ def load_index(directory):
         return None, "unusable: its header check fails (rebuilt on the next open)"
     record_bytes, key_bytes = 32 * record_count, 16 * key_count
     checks = 8 * (chunk_count(record_bytes) + chunk_count(key_bytes))
-    if len(data) != segments_end + record_bytes + key_bytes + checks:
+    fence = checks if u32(data, 4) >= 3 else 0
+    if len(data) != segments_end + record_bytes + key_bytes + checks + fence:
         return None, "unusable: its size disagrees with its header (rebuilt on the next open)"
     return Index(data), None
 
@@ -553,6 +558,13 @@ def index_state(index, unused, walk):
     for number, entry in enumerate(keys):
         if struct.unpack_from("<QQ", data, index.keys_base + 16 * number) != entry:
             return "stale: key entry %d differs" % number
+    if index.fence_base is not None:
+        # The fence holds the first 8 bytes of each chunk of the record table, then of the key table.
+        starts = [index.records_base + start for start in range(0, 32 * index.record_count, INDEX_CHUNK_LENGTH)]
+        starts += [index.keys_base + start for start in range(0, 16 * index.key_count, INDEX_CHUNK_LENGTH)]
+        for number, start in enumerate(starts):
+            if data[index.fence_base + 8 * number : index.fence_base + 8 * number + 8] != data[start : start + 8]:
+                return "stale: fence entry %d differs from the first 8 bytes of its chunk" % number
     return "fresh (%d records, %d keys, up to position %d)" % (
         index.record_count,
         index.key_count,

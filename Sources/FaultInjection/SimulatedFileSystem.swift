@@ -50,6 +50,7 @@ public final class SimulatedFileSystem: FileSystem, @unchecked Sendable {
     private var nextInode = 1
     private var faults: [Int: InjectedFault] = [:]
     private var operationCount = 0
+    private var readCount = 0
     private var isCrashed = false
 
     /// An empty file system.
@@ -68,6 +69,10 @@ public final class SimulatedFileSystem: FileSystem, @unchecked Sendable {
 
     /// I/O steps performed so far.
     public var steps: Int { lock.withLock { operationCount } }
+
+    /// Reads performed so far (not steps: faults are injected into writes and syncs). Tests count
+    /// what a lookup costs with it.
+    public var reads: Int { lock.withLock { readCount } }
 
     /// Whether a crash was injected and happened.
     public var crashed: Bool { lock.withLock { isCrashed } }
@@ -192,6 +197,7 @@ public final class SimulatedFileSystem: FileSystem, @unchecked Sendable {
 
     func read(_ inode: Int, at offset: UInt64, count: Int) -> [UInt8] {
         lock.withLock {
+            readCount += 1
             let content = inodes[inode]?.volatile ?? []
             let start = min(Int(offset), content.count)
             return Array(content[start..<min(content.count, start + count)])

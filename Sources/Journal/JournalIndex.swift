@@ -49,7 +49,8 @@ struct IndexCoverage: Equatable {
 final class JournalIndex {
     static let fileName = ".index"
     static let magic: [UInt8] = Array("HJIX".utf8)
-    static let version: UInt32 = 2
+    /// The version written. Version 2 files (no fence) are still read: lookups then go without it.
+    static let version: UInt32 = 3
     static let headerLength = 96
     static let chunkLength = 4096
 
@@ -73,12 +74,24 @@ final class JournalIndex {
     static let chunkCacheLimit = 32
     /// Pages of the chunk checks read so far, by offset from the first check.
     private var checkPages: [Int: [UInt8]] = [:]
+    /// Whether the file has a fence (version 3): the first 8 bytes of every chunk of both tables.
+    private var hasFence = false
+    /// The fence, read whole by the first lookup of many keys or positions that needs it.
+    ///
+    /// Why: those lookups visit chunks all over a table (keys are hashes), and each chunk read costs a
+    /// page the kernel may have to bring back; with the fence in memory, the chunk holding a value is
+    /// known before any is read, so a lookup reads one chunk, where the interpolation search reads two
+    /// or three. The fence is not checked: it only picks which chunk to read first, and the search
+    /// goes on from there through checked chunks, so a damaged fence costs reads, never a wrong answer.
+    private var fence: [UInt64]?
 
     private var recordsBase: UInt64 { UInt64(Self.headerLength + 8 * segments.count) }
     private var keysBase: UInt64 { recordsBase + UInt64(diskRecordCount * RecordLocation.encodedLength) }
     private var checksBase: UInt64 { keysBase + UInt64(diskKeyCount * KeyEntry.encodedLength) }
+    private var fenceBase: UInt64 { checksBase + UInt64(8 * (recordChunks + keyChunks)) }
     private static func chunks(_ bytes: Int) -> Int { (bytes + chunkLength - 1) / chunkLength }
     private var recordChunks: Int { Self.chunks(diskRecordCount * RecordLocation.encodedLength) }
+    private var keyChunks: Int { Self.chunks(diskKeyCount * KeyEntry.encodedLength) }
 
     init() {}
 
@@ -89,8 +102,9 @@ final class JournalIndex {
         let path = directory + "/" + fileName
         guard fileSystem.fileExists(path), let file = try? fileSystem.openFile(path, writable: false),
             let header = try? file.read(at: 0, count: headerLength), header.count == headerLength,
-            Array(header[0..<4]) == magic, header.readUInt32(at: 4) == version
+            Array(header[0..<4]) == magic, [2, version].contains(header.readUInt32(at: 4))
         else { return index }
+        let fenced = header.readUInt32(at: 4) >= 3
         let records = Int(header.readUInt64(at: 8))
         let keys = Int(header.readUInt64(at: 16))
         let segmentCount = Int(header.readUInt64(at: 24))
@@ -105,10 +119,12 @@ final class JournalIndex {
         else { return index }
         let recordBytes = records * RecordLocation.encodedLength
         let keyBytes = keys * KeyEntry.encodedLength
+        // Version 3 adds the fence after the checks: as many 8-byte entries as checks.
         let expectedSize =
-            headerLength + segmentBytes.count + recordBytes + keyBytes + 8
+            headerLength + segmentBytes.count + recordBytes + keyBytes + (fenced ? 16 : 8)
             * (chunks(recordBytes) + chunks(keyBytes))
         guard fileSize == UInt64(expectedSize) else { return index }
+        index.hasFence = fenced
         index.segments = (0..<segmentCount).map { segmentBytes.readUInt64(at: 8 * $0) }
         index.diskRecordCount = records
         index.diskKeyCount = keys
@@ -132,6 +148,8 @@ final class JournalIndex {
         chunkOrder = []
         chunkOrderNext = 0
         checkPages = [:]
+        hasFence = false
+        fence = nil
     }
 
     /// Forgets everything, file part and tail.
@@ -193,6 +211,8 @@ final class JournalIndex {
         result.reserveCapacity(positions.count)
         var cursor = 0
         var cursorValue: UInt64 = 0
+        let perChunk = Self.chunkLength / RecordLocation.encodedLength
+        let fenced = fenceLoaded(forLookups: positions.count)
         for position in positions {
             if let first = tailRecords.first, position >= first.firstPosition {
                 result.append(try locate(position: position))
@@ -202,10 +222,14 @@ final class JournalIndex {
                 result.append(nil)
                 continue
             }
+            let guess =
+                fenced
+                ? fenceGuess(
+                    target: position + 1, chunkOffset: 0, chunkCount: recordChunks, entriesPerChunk: perChunk,
+                    from: cursor / perChunk) : nil
             let after = try lowerBound(
-                count: diskRecordCount, target: position + 1,
-                entriesPerChunk: Self.chunkLength / RecordLocation.encodedLength, from: cursor,
-                fromValue: cursorValue
+                count: diskRecordCount, target: position + 1, entriesPerChunk: perChunk, from: cursor,
+                fromValue: cursorValue, firstGuess: guess
             ) { index throws(JournalError) in try diskRecord(at: index).firstPosition }
             guard after > 0 else {
                 result.append(nil)
@@ -253,11 +277,20 @@ final class JournalIndex {
         var found: [UInt64: [UInt64]] = [:]
         var cursor = 0
         var cursorValue: UInt64 = 0
-        for hash in Set(hashes).sorted() {
+        let sorted = Set(hashes).sorted()
+        let perChunk = Self.chunkLength / KeyEntry.encodedLength
+        let fenced = fenceLoaded(forLookups: sorted.count)
+        for hash in sorted {
             // Every entry before the cursor is below the previous hash, so below this one.
+            let guess =
+                fenced
+                ? fenceGuess(
+                    target: hash, chunkOffset: recordChunks, chunkCount: keyChunks, entriesPerChunk: perChunk,
+                    from: cursor / perChunk) : nil
             cursor = try lowerBound(
-                count: diskKeyCount, target: hash, entriesPerChunk: Self.chunkLength / KeyEntry.encodedLength,
-                from: cursor, fromValue: cursorValue
+                count: diskKeyCount, target: hash, entriesPerChunk: perChunk, from: cursor,
+                fromValue: cursorValue,
+                firstGuess: guess
             ) { index throws(JournalError) in try diskKeyHash(at: index) }
             cursorValue = hash
             var positions: [UInt64] = []
@@ -288,10 +321,11 @@ final class JournalIndex {
     /// a few rounds (values far from evenly spread) it bisects, never worse than about twice a bisection.
     ///
     /// `from` (with `fromValue`, a value not above the one at `from`) starts the search further on,
-    /// when every value before `from` is known to be below the target.
+    /// when every value before `from` is known to be below the target. `firstGuess` (from the fence)
+    /// replaces the first interpolation.
     private func lowerBound(
         count: Int, target: UInt64, entriesPerChunk: Int, from start: Int = 0, fromValue: UInt64 = 0,
-        valueAt: (Int) throws(JournalError) -> UInt64
+        firstGuess: Int? = nil, valueAt: (Int) throws(JournalError) -> UInt64
     ) throws(JournalError) -> Int {
         // Invariant: the values before `low` are below the target; those from `high` on are not.
         var low = start
@@ -314,7 +348,9 @@ final class JournalIndex {
         while low < high {
             rounds += 1
             let guess: Int
-            if rounds <= 4, highValue > lowValue {
+            if rounds == 1, let firstGuess {
+                guess = min(max(firstGuess, low), high - 1)
+            } else if rounds <= 4, highValue > lowValue {
                 let fraction = Double(target - lowValue) / Double(highValue - lowValue)
                 guess = low + min(high - low - 1, Int(fraction * Double(high - low)))
             } else {
@@ -436,7 +472,55 @@ final class JournalIndex {
         let coveredKeys = keys.filter { $0.position < coverage.nextPosition }.sorted()
         guard coveredKeys.count == diskKeyCount else { return false }
         for (index, key) in coveredKeys.enumerated() where try diskKey(at: index) != key { return false }
+        // The fence, when there is one, must give the first value of every chunk.
+        if hasFence {
+            let recordsPerChunk = Self.chunkLength / RecordLocation.encodedLength
+            let keysPerChunk = Self.chunkLength / KeyEntry.encodedLength
+            let expected =
+                stride(from: 0, to: diskRecordCount, by: recordsPerChunk).map { locations[$0].firstPosition }
+                + stride(from: 0, to: diskKeyCount, by: keysPerChunk).map { coveredKeys[$0].hash }
+            guard try readFence() == expected else { return false }
+        }
         return true
+    }
+
+    /// The whole fence, read from the file.
+    private func readFence() throws(JournalError) -> [UInt64] {
+        guard let file else { throw Self.damaged("is not open") }
+        let count = recordChunks + keyChunks
+        let bytes = try file.read(at: fenceBase, count: 8 * count)
+        guard bytes.count == 8 * count else { throw Self.damaged("is truncated") }
+        return (0..<count).map { bytes.readUInt64(at: 8 * $0) }
+    }
+
+    /// Whether the fence is in memory, reading it if the file has one and `lookups` are enough to
+    /// be worth it: about one per page of the fence, at least 16.
+    private func fenceLoaded(forLookups lookups: Int) -> Bool {
+        if fence != nil { return true }
+        let entries = recordChunks + keyChunks
+        guard hasFence, lookups >= max(16, entries / (Self.chunkLength / 8)) else { return false }
+        // A fence that cannot be read is done without: it is a hint, and the chunks the lookup reads
+        // next report any trouble with the file themselves.
+        fence = try? readFence()
+        if fence == nil { hasFence = false }
+        return fence != nil
+    }
+
+    /// The first entry of the chunk of a table where a search for `target` starts: the last chunk,
+    /// from `fromChunk` on, whose first value is below the target (`fromChunk` when none is). The
+    /// table's chunks are numbered from 0; its fence entries start at `chunkOffset`. Nil without a
+    /// fence in memory.
+    private func fenceGuess(
+        target: UInt64, chunkOffset: Int, chunkCount: Int, entriesPerChunk: Int, from fromChunk: Int
+    ) -> Int? {
+        guard let fence, chunkOffset + chunkCount <= fence.count else { return nil }
+        var low = fromChunk
+        var high = chunkCount
+        while low < high {
+            let middle = (low + high) / 2
+            if fence[chunkOffset + middle] < target { low = middle + 1 } else { high = middle }
+        }
+        return max(fromChunk, low - 1) * entriesPerChunk
     }
 
     /// Writes the whole index (file part and tail) to a new file and makes it the file part.
@@ -531,6 +615,7 @@ final class JournalIndex {
             try writer.append(buffer)
             try writer.endTable()
             try output.write(writer.checks, at: writer.offset)
+            try output.write(writer.fence, at: writer.offset + UInt64(writer.checks.count))
             try output.close()
         } catch {
             try? output.close()
@@ -548,6 +633,8 @@ final class JournalIndex {
         chunkOrder = []
         chunkOrderNext = 0
         checkPages = [:]
+        hasFence = true
+        fence = nil
         tailRecords = []
         tailKeys = []
     }
@@ -561,6 +648,8 @@ final class JournalIndex {
         let output: any File
         var offset: UInt64
         var checks: [UInt8] = []
+        /// The first 8 bytes of each chunk, in the order of the checks.
+        var fence: [UInt8] = []
         private var pending: [UInt8] = []
 
         init(output: any File, offset: UInt64) {
@@ -585,6 +674,7 @@ final class JournalIndex {
                     Array(pending[start..<min(length, start + JournalIndex.chunkLength)])
                 )
                 .bytes.prefix(8)
+                fence += pending[start..<(start + 8)]
             }
             try output.write(Array(pending[0..<length]), at: offset)
             offset += UInt64(length)
