@@ -167,7 +167,8 @@ public enum Schema {
     ]
 
     /// The managed table named `name`.
-    public static func table(named name: String) -> TableSchema? {
-        managedTables.first { $0.name == name }
-    }
+    public static func table(named name: String) -> TableSchema? { tablesByName[name] }
+
+    /// Why a dictionary: audit and replay look a table up per mutation, thousands per batch.
+    private static let tablesByName = Dictionary(uniqueKeysWithValues: managedTables.map { ($0.name, $0) })
 }

@@ -294,7 +294,7 @@ public enum Audit {
         // Every parent's key looked up in one pass over the index before any of them is used.
         try history.prefetch(keys: keys.parentKeys)
         for (number, mutation) in intent.mutations.enumerated() {
-            let natural = try keys.naturalKey(of: mutation)
+            let natural = try keys.naturalKey(of: mutation, number: number)
             audit.mutations.append(
                 BatchAudit.MutationRecord(
                     number: number + 1, operation: mutation.kind, table: mutation.table, key: mutation.key,
@@ -449,29 +449,38 @@ struct NaturalKeys {
     let position: UInt64
     /// The index keys of the parent rows the intent lacks (looked up in other intents).
     let parentKeys: [String]
-    private var local: [String: RowImage] = [:]
+    /// The images in the intent of rows with a single-column primary key, by table and key value.
+    private var local: [Slot: RowImage] = [:]
+    /// Each mutation's table, looked up once.
+    private let tables: [TableSchema?]
+
+    /// A row of a table with a single-column primary key: no string is built to find it.
+    private struct Slot: Hashable {
+        var table: String
+        var id: Value
+    }
 
     init(history: BatchHistory, position: UInt64, intent: BatchIntent) {
         self.history = history
         self.position = position
-        for mutation in intent.mutations {
-            guard let table = Schema.table(named: mutation.table), table.primaryKey.count == 1 else {
-                continue
-            }
+        let tables = intent.mutations.map { Schema.table(named: $0.table) }
+        self.tables = tables
+        for (mutation, table) in zip(intent.mutations, tables) {
+            guard let table, table.primaryKey.count == 1 else { continue }
             // The after-image wins: it is the row as the batch left it.
             for image in [mutation.before, mutation.after].compactMap({ $0 }) {
-                local[Self.slot(table.name, image[table.primaryKey[0]])] = image
+                local[Slot(table: table.name, id: image[table.primaryKey[0]])] = image
             }
         }
         // Parents the intent lacks are looked up in other intents; naming them all first lets one scan
         // of an intent serve every parent it holds (a committee batch holds hundreds).
         var wanted = RowSet()
-        for mutation in intent.mutations {
-            guard let table = Schema.table(named: mutation.table) else { continue }
+        for (mutation, table) in zip(intent.mutations, tables) {
+            guard let table else { continue }
             let image = mutation.after ?? mutation.before ?? mutation.key
             for column in table.naturalKey {
                 guard let parent = Self.parents[column], parent.name != table.name,
-                    local[Self.slot(parent.name, image[column])] == nil
+                    local[Slot(table: parent.name, id: image[column])] == nil
                 else { continue }
                 wanted.insert(table: parent.name, key: RowImage([parent.primaryKey[0]: image[column]]))
             }
@@ -480,9 +489,10 @@ struct NaturalKeys {
         parentKeys = Array(wanted.indexKeys)
     }
 
-    /// The natural key of the row `mutation` changed, as (column, value) pairs in the table's order.
-    mutating func naturalKey(of mutation: Mutation) throws -> [(String, Value)] {
-        guard let table = Schema.table(named: mutation.table) else {
+    /// The natural key of the row that mutation number `number` (0-based) of the intent changed, as
+    /// (column, value) pairs in the table's order.
+    mutating func naturalKey(of mutation: Mutation, number: Int) throws -> [(String, Value)] {
+        guard let table = tables[number] else {
             return mutation.key.columns.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
         }
         let image = mutation.after ?? mutation.before ?? mutation.key
@@ -494,7 +504,7 @@ struct NaturalKeys {
             }
             let id = image[column]
             let parentImage =
-                if let known = local[Self.slot(parent.name, id)] {
+                if let known = local[Slot(table: parent.name, id: id)] {
                     known
                 } else {
                     try history.rowImage(table: parent, id: id, near: position)
@@ -512,8 +522,6 @@ struct NaturalKeys {
     static func label(_ key: [(String, Value)]) -> String {
         key.map { $0.1.text ?? "NULL" }.joined(separator: " / ")
     }
-
-    private static func slot(_ table: String, _ id: Value) -> String { table + "\u{0}" + id.description }
 }
 
 extension BatchAudit {

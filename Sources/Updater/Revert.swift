@@ -153,8 +153,11 @@ extension Session {
         var keys = NaturalKeys(history: history, position: position, intent: intent)
         var conflicts: [RevertConflict] = []
         for conflict in found {
-            let mutation = intent.mutations.last { $0.table == conflict.table && $0.key == conflict.key }
-            let label = try mutation.map { NaturalKeys.label(try keys.naturalKey(of: $0)) } ?? ""
+            let number = intent.mutations.lastIndex { $0.table == conflict.table && $0.key == conflict.key }
+            let label =
+                try number.map {
+                    NaturalKeys.label(try keys.naturalKey(of: intent.mutations[$0], number: $0))
+                } ?? ""
             conflicts.append(
                 RevertConflict(
                     table: conflict.table, key: conflict.key, label: label, field: conflict.field,
