@@ -51,6 +51,7 @@ public final class SimulatedFileSystem: FileSystem, @unchecked Sendable {
     private var faults: [Int: InjectedFault] = [:]
     private var operationCount = 0
     private var readCount = 0
+    private var accessLog: [Access]?
     private var isCrashed = false
 
     /// An empty file system.
@@ -73,6 +74,24 @@ public final class SimulatedFileSystem: FileSystem, @unchecked Sendable {
     /// Reads performed so far (not steps: faults are injected into writes and syncs). Tests count
     /// what a lookup costs with it.
     public var reads: Int { lock.withLock { readCount } }
+
+    /// A read, or advice that a range will be read (`File.willRead`).
+    public struct Access: Equatable, Sendable {
+        public var path: String
+        public var offset: UInt64
+        public var count: Int
+        public var advice: Bool
+    }
+
+    /// Starts recording reads and advice, in order (off by default: large tests read a lot).
+    public func recordAccesses() { lock.withLock { accessLog = [] } }
+
+    /// The reads and advice recorded since `recordAccesses()`.
+    public var accesses: [Access] { lock.withLock { accessLog ?? [] } }
+
+    func advise(_ inode: Int, path: String, at offset: UInt64, count: Int) {
+        lock.withLock { accessLog?.append(Access(path: path, offset: offset, count: count, advice: true)) }
+    }
 
     /// Whether a crash was injected and happened.
     public var crashed: Bool { lock.withLock { isCrashed } }
@@ -195,9 +214,10 @@ public final class SimulatedFileSystem: FileSystem, @unchecked Sendable {
 
     // MARK: Files
 
-    func read(_ inode: Int, at offset: UInt64, count: Int) -> [UInt8] {
+    func read(_ inode: Int, path: String, at offset: UInt64, count: Int) -> [UInt8] {
         lock.withLock {
             readCount += 1
+            accessLog?.append(Access(path: path, offset: offset, count: count, advice: false))
             let content = inodes[inode]?.volatile ?? []
             let start = min(Int(offset), content.count)
             return Array(content[start..<min(content.count, start + count)])
@@ -284,7 +304,7 @@ final class SimulatedFile: File {
 
     func size() throws(JournalError) -> UInt64 { fileSystem.size(inode) }
     func read(at offset: UInt64, count: Int) throws(JournalError) -> [UInt8] {
-        fileSystem.read(inode, at: offset, count: count)
+        fileSystem.read(inode, path: path, at: offset, count: count)
     }
     func write(_ bytes: [UInt8], at offset: UInt64) throws(JournalError) {
         try fileSystem.write(inode, path: path, bytes, at: offset)
@@ -293,6 +313,9 @@ final class SimulatedFile: File {
         try fileSystem.truncate(inode, path: path, to: size)
     }
     func sync() throws(JournalError) { try fileSystem.sync(inode, path: path) }
+    func willRead(at offset: UInt64, count: Int) {
+        fileSystem.advise(inode, path: path, at: offset, count: count)
+    }
     func close() throws(JournalError) {}
 }
 

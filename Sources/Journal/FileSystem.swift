@@ -42,6 +42,14 @@ public protocol File: AnyObject {
     func sync() throws(JournalError)
     /// Closes the file.
     func close() throws(JournalError)
+    /// Tells the system that `count` bytes at `offset` will be read soon, so that it can start
+    /// reading them, many ranges at once, before the reads that wait for them. Only advice: nothing
+    /// fails, and a file system that cannot act on it ignores it.
+    func willRead(at offset: UInt64, count: Int)
+}
+
+extension File {
+    public func willRead(at offset: UInt64, count: Int) {}
 }
 
 /// The real file system, through POSIX calls. `EINTR` is retried; every other failure becomes a
@@ -122,6 +130,14 @@ final class PosixFile: File {
         var status = stat()
         if fstat(descriptor, &status) != 0 { throw ioError("fstat", path) }
         return UInt64(status.st_size)
+    }
+
+    func willRead(at offset: UInt64, count: Int) {
+        // Why: a lookup of many keys reads a thousand 4 KiB chunks at random places of the index;
+        // pages the kernel no longer holds cost a device read each, one after the other (35 µs each
+        // on the reference machine), while advised together they are read at once (4 to 6 µs each).
+        // The result is ignored: the read that follows reports any real failure.
+        _ = posix_fadvise(descriptor, off_t(offset), off_t(count), POSIX_FADV_WILLNEED)
     }
 
     func read(at offset: UInt64, count: Int) throws(JournalError) -> [UInt8] {

@@ -769,6 +769,13 @@ public final class Journal {
             var record: (header: RecordFormat.RecordHeader, payload: [UInt8], lines: [Range<Int>])?
             var span: ReadSpan?
             var locations = try index.locate(ascending: wanted)[...]
+            // The records to read, asked for all at once before the first read waits (advice only:
+            // a segment that cannot be opened is reported by its read).
+            for (position, location) in zip(wanted, locations) where required.contains(position) {
+                guard let location, segments.contains(location.segment) else { continue }
+                try? reader(for: location.segment).willRead(
+                    at: location.offset, count: Self.readLength(location))
+            }
             for position in wanted {
                 let location = locations.popFirst() ?? nil
                 // Positions ascend: only one past the current record's events needs another record.
@@ -870,6 +877,11 @@ public final class Journal {
     /// record, a few hundred bytes, follows its intent's).
     static let readAhead = 1024
 
+    /// How many bytes a read of the record at `location` takes: the record, `readAhead`, at least a page.
+    static func readLength(_ location: RecordLocation) -> Int {
+        max(Int(location.length) + readAhead, 4096)
+    }
+
     /// `readRecord(at:decoder:)`, taking the record from `span` when it lies within it (a location
     /// from the index, whose length is known), and leaving in `span` the bytes it read.
     private func readRecord(at location: RecordLocation, decoder: LZ4FrameDecoder, span: inout ReadSpan?)
@@ -891,8 +903,7 @@ public final class Journal {
             let start = Int(location.offset - span.offset)
             bytes = Array(span.bytes[start..<(start + Int(location.length))])
         } else {
-            bytes = try file.read(
-                at: location.offset, count: max(Int(location.length) + Self.readAhead, 4096))
+            bytes = try file.read(at: location.offset, count: Self.readLength(location))
             span = ReadSpan(segment: location.segment, offset: location.offset, bytes: bytes)
         }
         var header: RecordFormat.RecordHeader

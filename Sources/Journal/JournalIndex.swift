@@ -194,8 +194,8 @@ final class JournalIndex {
         // The last record starting at or before `position`: the one before the first starting after it.
         let after = try lowerBound(
             count: diskRecordCount, target: position + 1,
-            entriesPerChunk: Self.chunkLength / RecordLocation.encodedLength
-        ) { index throws(JournalError) in try diskRecord(at: index).firstPosition }
+            entrySize: RecordLocation.encodedLength
+        ) { index throws(JournalError) in try recordChunk(holding: index) }
         guard after > 0 else { return nil }
         let candidate = try diskRecord(at: after - 1)
         guard candidate.firstPosition <= position,
@@ -213,6 +213,17 @@ final class JournalIndex {
         var cursorValue: UInt64 = 0
         let perChunk = Self.chunkLength / RecordLocation.encodedLength
         let fenced = fenceLoaded(forLookups: positions.count)
+        if fenced {
+            let chunks = positions.compactMap {
+                $0 < UInt64.max
+                    ? fenceGuess(
+                        target: $0 + 1, chunkOffset: 0, chunkCount: recordChunks, entriesPerChunk: 1, from: 0)
+                    : nil
+            }
+            adviseChunks(
+                chunks, tableBase: recordsBase, tableLength: diskRecordCount * RecordLocation.encodedLength)
+            file?.willRead(at: checksBase, count: 8 * recordChunks)
+        }
         for position in positions {
             if let first = tailRecords.first, position >= first.firstPosition {
                 result.append(try locate(position: position))
@@ -228,9 +239,10 @@ final class JournalIndex {
                     target: position + 1, chunkOffset: 0, chunkCount: recordChunks, entriesPerChunk: perChunk,
                     from: cursor / perChunk) : nil
             let after = try lowerBound(
-                count: diskRecordCount, target: position + 1, entriesPerChunk: perChunk, from: cursor,
+                count: diskRecordCount, target: position + 1, entrySize: RecordLocation.encodedLength,
+                from: cursor,
                 fromValue: cursorValue, firstGuess: guess
-            ) { index throws(JournalError) in try diskRecord(at: index).firstPosition }
+            ) { index throws(JournalError) in try recordChunk(holding: index) }
             guard after > 0 else {
                 result.append(nil)
                 continue
@@ -252,8 +264,8 @@ final class JournalIndex {
         let hash = Self.hash(key)
         var result: [UInt64] = []
         var cursor = try lowerBound(
-            count: diskKeyCount, target: hash, entriesPerChunk: Self.chunkLength / KeyEntry.encodedLength
-        ) { index throws(JournalError) in try diskKeyHash(at: index) }
+            count: diskKeyCount, target: hash, entrySize: KeyEntry.encodedLength
+        ) { index throws(JournalError) in try keyChunk(holding: index) }
         while cursor < diskKeyCount {
             let entry = try diskKey(at: cursor)
             guard entry.hash == hash else { break }
@@ -280,6 +292,14 @@ final class JournalIndex {
         let sorted = Set(hashes).sorted()
         let perChunk = Self.chunkLength / KeyEntry.encodedLength
         let fenced = fenceLoaded(forLookups: sorted.count)
+        if fenced {
+            let chunks = sorted.compactMap {
+                fenceGuess(
+                    target: $0, chunkOffset: recordChunks, chunkCount: keyChunks, entriesPerChunk: 1, from: 0)
+            }
+            adviseChunks(chunks, tableBase: keysBase, tableLength: diskKeyCount * KeyEntry.encodedLength)
+            file?.willRead(at: checksBase + UInt64(8 * recordChunks), count: 8 * keyChunks)
+        }
         for hash in sorted {
             // Every entry before the cursor is below the previous hash, so below this one.
             let guess =
@@ -288,10 +308,10 @@ final class JournalIndex {
                     target: hash, chunkOffset: recordChunks, chunkCount: keyChunks, entriesPerChunk: perChunk,
                     from: cursor / perChunk) : nil
             cursor = try lowerBound(
-                count: diskKeyCount, target: hash, entriesPerChunk: perChunk, from: cursor,
+                count: diskKeyCount, target: hash, entrySize: KeyEntry.encodedLength, from: cursor,
                 fromValue: cursorValue,
                 firstGuess: guess
-            ) { index throws(JournalError) in try diskKeyHash(at: index) }
+            ) { index throws(JournalError) in try keyChunk(holding: index) }
             cursorValue = hash
             var positions: [UInt64] = []
             while cursor < diskKeyCount {
@@ -324,9 +344,14 @@ final class JournalIndex {
     /// when every value before `from` is known to be below the target. `firstGuess` (from the fence)
     /// replaces the first interpolation.
     private func lowerBound(
-        count: Int, target: UInt64, entriesPerChunk: Int, from start: Int = 0, fromValue: UInt64 = 0,
-        firstGuess: Int? = nil, valueAt: (Int) throws(JournalError) -> UInt64
+        count: Int, target: UInt64, entrySize: Int, from start: Int = 0, fromValue: UInt64 = 0,
+        firstGuess: Int? = nil, chunkAt: (Int) throws(JournalError) -> (bytes: [UInt8], start: Int)
     ) throws(JournalError) -> Int {
+        let entriesPerChunk = Self.chunkLength / entrySize
+        func valueAt(_ index: Int) throws(JournalError) -> UInt64 {
+            let (bytes, start) = try chunkAt(index)
+            return bytes.readUInt64(at: start)
+        }
         // Invariant: the values before `low` are below the target; those from `high` on are not.
         var low = start
         var high = count
@@ -346,6 +371,23 @@ final class JournalIndex {
             }
         }
         while low < high {
+            // The answer lies in one chunk: search its bytes, instead of a chunk lookup per probe.
+            if low / entriesPerChunk == (high - 1) / entriesPerChunk {
+                let (bytes, start) = try chunkAt(low)
+                let base = start - (low % entriesPerChunk) * entrySize
+                var first = low
+                var last = high
+                bytes.withUnsafeBytes { raw in
+                    while first < last {
+                        let middle = (first + last) / 2
+                        let offset = base + (middle % entriesPerChunk) * entrySize
+                        let value = UInt64(
+                            littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+                        if value < target { first = middle + 1 } else { last = middle }
+                    }
+                }
+                return first
+            }
             rounds += 1
             let guess: Int
             if rounds == 1, let firstGuess {
@@ -379,10 +421,13 @@ final class JournalIndex {
         return KeyEntry(hash: bytes.readUInt64(at: start), position: bytes.readUInt64(at: start + 8))
     }
 
-    private func diskKeyHash(at index: Int) throws(JournalError) -> UInt64 {
-        let (bytes, start) = try chunk(
+    private func recordChunk(holding index: Int) throws(JournalError) -> (bytes: [UInt8], start: Int) {
+        try chunk(holding: index, size: RecordLocation.encodedLength, tableBase: recordsBase, chunkOffset: 0)
+    }
+
+    private func keyChunk(holding index: Int) throws(JournalError) -> (bytes: [UInt8], start: Int) {
+        try chunk(
             holding: index, size: KeyEntry.encodedLength, tableBase: keysBase, chunkOffset: recordChunks)
-        return bytes.readUInt64(at: start)
     }
 
     /// The chunk holding entry `index` of a table, and the entry's offset in it. The chunk is read and
@@ -504,6 +549,20 @@ final class JournalIndex {
         fence = try? readFence()
         if fence == nil { hasFence = false }
         return fence != nil
+    }
+
+    /// Advises the file that the table chunks numbered `chunks` (ascending; from the table's start)
+    /// will be read: the fence says which chunk each lookup reads, so all of them can be asked for
+    /// before the first read waits (`File.willRead`). Chunks already checked and kept are left out.
+    private func adviseChunks(_ chunks: [Int], tableBase: UInt64, tableLength: Int) {
+        guard let file else { return }
+        var previous = -1
+        for chunk in chunks where chunk != previous {
+            previous = chunk
+            let start = tableBase + UInt64(chunk * Self.chunkLength)
+            guard verifiedChunks[start] == nil else { continue }
+            file.willRead(at: start, count: min(Self.chunkLength, tableLength - chunk * Self.chunkLength))
+        }
     }
 
     /// The first entry of the chunk of a table where a search for `target` starts: the last chunk,

@@ -116,4 +116,37 @@ import Testing
                 !(try Journal.verify(configuration).indexFresh), "\(name): verify sees the fence is wrong")
         }
     }
+
+    /// Pages the kernel no longer holds cost a device read each: a lookup of many keys names every
+    /// chunk it will read before reading any (`File.willRead`), and a read of many events every record.
+    @Test func manyKeysAndEventsAdviseEveryReadBeforeTheFirst() throws {
+        let fileSystem = SimulatedFileSystem()
+        let (configuration, expected) = try makeJournal(fileSystem)
+        var generator = SplitMix64(seed: 13)
+        let keys = Array(expected.keys.sorted().shuffled(using: &generator).prefix(200))
+        let journal = try Journal.open(configuration, mode: .readOnly)
+        defer { try? journal.close() }
+        fileSystem.recordAccesses()
+        #expect(try journal.positions(withKeys: keys) == keys.map { [expected[$0] ?? 0] })
+        let positions = Array(Set(keys.compactMap { expected[$0] })).sorted()
+        _ = try journal.entries(at: positions)
+        let accesses = fileSystem.accesses
+        func advisedBefore(_ index: Int) -> Bool {
+            let read = accesses[index]
+            return accesses[..<index].contains { advice in
+                advice.advice && advice.path == read.path && advice.offset <= read.offset
+                    && read.offset + UInt64(read.count) <= advice.offset + UInt64(advice.count)
+            }
+        }
+        let chunkReads = accesses.indices.filter {
+            !accesses[$0].advice && accesses[$0].path == Self.indexPath && accesses[$0].count == 4096
+        }
+        let recordReads = accesses.indices.filter {
+            !accesses[$0].advice && accesses[$0].path.hasSuffix(".lz4")
+        }
+        #expect(chunkReads.count >= 150, "the lookups read table chunks")
+        #expect(recordReads.count >= 150, "the events were read from their records")
+        #expect(chunkReads.filter { !advisedBefore($0) }.count <= 2, "a chunk the fence did not point to")
+        #expect(recordReads.allSatisfy(advisedBefore))
+    }
 }
