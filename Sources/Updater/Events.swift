@@ -194,14 +194,14 @@ extension BatchIntent {
         var out: [UInt8] = []
         out.reserveCapacity(256 + intent.mutations.count * 600)
         out += Array("{\"batch_id\":\(intent.batchID),\"checksum_after\":".utf8)
-        Self.appendString(intent.checksumAfter, to: &out)
+        appendJSONString(intent.checksumAfter, to: &out)
         out += Array(",\"checksum_before\":".utf8)
-        Self.appendString(intent.checksumBefore, to: &out)
+        appendJSONString(intent.checksumBefore, to: &out)
         if let compensates = intent.compensates { out += Array(",\"compensates\":\(compensates)".utf8) }
         out += Array(",\"items\":[".utf8)
         for (index, item) in intent.items.enumerated() {
             if index > 0 { out.append(UInt8(ascii: ",")) }
-            Self.appendString(item, to: &out)
+            appendJSONString(item, to: &out)
         }
         out += Array("],\"kind\":\"\(intent.kind.rawValue)\",\"mutations\":[".utf8)
         for (index, mutation) in intent.mutations.enumerated() {
@@ -220,13 +220,13 @@ extension BatchIntent {
             out += Array("\(separator)\"key\":".utf8)
             Self.appendImage(mutation.key, to: &out)
             out += Array(",\"kind\":\"\(mutation.kind.rawValue)\",\"table\":".utf8)
-            Self.appendString(mutation.table, to: &out)
+            appendJSONString(mutation.table, to: &out)
             out.append(UInt8(ascii: "}"))
         }
         out.append(UInt8(ascii: "]"))
         if let reason = intent.reason {
             out += Array(",\"reason\":".utf8)
-            Self.appendString(reason, to: &out)
+            appendJSONString(reason, to: &out)
         }
         out += Array(",\"run_id\":\(intent.runID)}".utf8)
         return out
@@ -244,12 +244,12 @@ extension BatchIntent {
         let names = image.columns.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
         for (index, column) in names.enumerated() {
             if index > 0 { out.append(UInt8(ascii: ",")) }
-            appendString(column, to: &out)
+            appendJSONString(column, to: &out)
             out.append(UInt8(ascii: ":"))
             switch image[column] {
             case .null: out += Array("null".utf8)
             case .integer(let value): out += Array(String(value).utf8)
-            case .text(let text): appendString(text, to: &out)
+            case .text(let text): appendJSONString(text, to: &out)
             case .real, .blob:
                 // Rare in rows: the encoder's own output, so the bytes stay exactly the same.
                 out += (try? Self.valueEncoder.encode(image[column])).map { Array($0) } ?? Array("null".utf8)
@@ -257,34 +257,36 @@ extension BatchIntent {
         }
         out.append(UInt8(ascii: "}"))
     }
+}
 
-    private static func appendString(_ text: String, to out: inout [UInt8]) {
-        let backslash = UInt8(ascii: "\\")
-        let quote = UInt8(ascii: "\"")
-        out.append(quote)
-        var text = text
-        // Runs of bytes that need no escape (nearly all of them) are copied whole.
-        text.withUTF8 { bytes in
-            var runStart = 0
-            for index in bytes.indices {
-                let byte = bytes[index]
-                guard byte < 0x20 || byte == quote || byte == backslash else { continue }
-                out.append(contentsOf: bytes[runStart..<index])
-                runStart = index + 1
-                switch byte {
-                case quote, backslash: out += [backslash, byte]
-                case 0x0a: out += [backslash, UInt8(ascii: "n")]
-                case 0x0d: out += [backslash, UInt8(ascii: "r")]
-                case 0x09: out += [backslash, UInt8(ascii: "t")]
-                case 0x08: out += [backslash, UInt8(ascii: "b")]
-                case 0x0c: out += [backslash, UInt8(ascii: "f")]
-                default:
-                    let hex = Array("0123456789abcdef".utf8)
-                    out += Array("\\u00".utf8) + [hex[Int(byte >> 4)], hex[Int(byte & 0xf)]]
-                }
+/// Appends `text` as a JSON string with the escapes `JSONEncoder` writes: quote, backslash,
+/// `\b \f \n \r \t`, other control characters as `\u00XX`; slashes and everything else as they are.
+/// Runs of bytes that need no escape (nearly all of them) are copied whole.
+func appendJSONString(_ text: String, to out: inout [UInt8]) {
+    let backslash = UInt8(ascii: "\\")
+    let quote = UInt8(ascii: "\"")
+    out.append(quote)
+    var text = text
+    text.withUTF8 { bytes in
+        var runStart = 0
+        for index in bytes.indices {
+            let byte = bytes[index]
+            guard byte < 0x20 || byte == quote || byte == backslash else { continue }
+            out.append(contentsOf: bytes[runStart..<index])
+            runStart = index + 1
+            switch byte {
+            case quote, backslash: out += [backslash, byte]
+            case 0x0a: out += [backslash, UInt8(ascii: "n")]
+            case 0x0d: out += [backslash, UInt8(ascii: "r")]
+            case 0x09: out += [backslash, UInt8(ascii: "t")]
+            case 0x08: out += [backslash, UInt8(ascii: "b")]
+            case 0x0c: out += [backslash, UInt8(ascii: "f")]
+            default:
+                let hex = Array("0123456789abcdef".utf8)
+                out += Array("\\u00".utf8) + [hex[Int(byte >> 4)], hex[Int(byte & 0xf)]]
             }
-            out.append(contentsOf: bytes[runStart...])
         }
-        out.append(UInt8(ascii: "\""))
+        out.append(contentsOf: bytes[runStart...])
     }
+    out.append(quote)
 }

@@ -44,7 +44,7 @@ struct AuditCommand: ParsableCommand {
             throw ExitCode(1)
         }
         switch format {
-        case .json: print(try jsonText(audit))
+        case .json: print(audit.json)
         case .text: print(audit.text, terminator: "")
         }
     }

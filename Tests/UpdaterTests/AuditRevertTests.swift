@@ -382,6 +382,75 @@ private func retitle(_ home: DataHome, eventID: String, to title: String) throws
         func normalized(_ text: String) -> String { text.replacingOccurrences(of: home.path, with: "$HOME") }
         try expectGolden(normalized(audit.text), "audit-batch-8.txt.golden")
         try expectGolden(normalized(try jsonText(audit)) + "\n", "audit-batch-8.json.golden")
+        #expect(audit.json == (try jsonText(audit)), "what `hearings audit --format json` prints")
+    }
+
+    /// `BatchAudit.json` writes by hand what `JSONEncoder` writes: on every batch of two days and a
+    /// revert, and on an audit holding every kind of value, escape, absent field and empty list.
+    @Test func handWrittenAuditJSONIsJSONEncoders() throws {
+        let (home, _, _) = try twoDays()
+        _ = try revertBatch(home, 9)
+        for batch in 1...11 {
+            let audit = try #require(try auditBatch(home, Int64(batch)))
+            #expect(audit.json == (try jsonText(audit)), "batch \(batch)")
+        }
+        let text = "tab\t quote\" backslash\\ slash/ nul\u{0} bell\u{7} \u{1f} é 😀 \u{7f} \u{2028} {[]}"
+        let values: [Value] = [
+            .null, .integer(-9_223_372_036_854_775_808), .integer(0), .text(""), .text(text), .real(0.1),
+            .real(12), .real(-0.0), .real(1e20), .real(5e-7), .real(1.2345678901234568e17), .blob([]),
+            .blob([0, 1, 0xab, 0xff]),
+        ]
+        let image = RowImage(
+            Dictionary(uniqueKeysWithValues: values.enumerated().map { ("c\($0.offset)", $0.element) }))
+        let hostile = BatchAudit(
+            batchID: 7, kind: .compensation, compensates: 3, reason: text, items: [text, ""],
+            intentPosition: 12, time: "2025-10-13T06:00:00.000Z",
+            run: BatchAudit.Run(
+                runID: 1, time: "t", command: "ingest", source: nil, congress: 119, lookbackDays: nil,
+                batchSize: 50, atomic: true),
+            outcome: BatchAudit.Outcome(
+                result: .failed, reason: text, recovered: true, position: 13, time: "t",
+                durationMilliseconds: 0.1, stateChecksum: nil),
+            checksumBefore: nil, checksumAfter: "00ff",
+            mutations: [
+                BatchAudit.MutationRecord(
+                    number: 1, operation: .update, table: "hearings",
+                    key: RowImage(["hearing_id": .integer(1)]),
+                    naturalKey: image, label: text,
+                    changes: values.map { BatchAudit.FieldChange(field: text, before: $0, after: nil) }
+                        + values.map { BatchAudit.FieldChange(field: "f", before: nil, after: $0) }
+                        + [BatchAudit.FieldChange(field: "none", before: nil, after: nil)]),
+                BatchAudit.MutationRecord(
+                    number: 2, operation: .insert, table: "t", key: RowImage([:]), naturalKey: RowImage([:]),
+                    label: "", changes: []),
+            ],
+            rejected: [BatchAudit.RejectedItem(item: text, field: "f", problem: "p")],
+            compensations: [
+                BatchAudit.Compensation(
+                    batchID: 9, position: 20, time: "t", reason: nil, result: nil, undoneBy: 10)
+            ],
+            revertedBy: nil,
+            laterBatches: [
+                BatchAudit.LaterBatch(
+                    batchID: 9, position: 20, time: "t", kind: .ingest, compensates: nil, result: .committed,
+                    rows: [BatchAudit.RowReference(table: "t", key: image, label: text)]),
+                BatchAudit.LaterBatch(
+                    batchID: 10, position: 22, time: "t", kind: .ingest, compensates: nil, result: nil,
+                    rows: []),
+            ])
+        #expect(hostile.json == (try jsonText(hostile)))
+        var bare = hostile
+        bare.kind = nil
+        bare.run = nil
+        bare.outcome = nil
+        bare.mutations = []
+        bare.laterBatches = []
+        bare.compensations = []
+        bare.outcome = BatchAudit.Outcome(
+            result: .committed, reason: nil, recovered: false, position: 1, time: "t",
+            durationMilliseconds: nil,
+            stateChecksum: "s")
+        #expect(bare.json == (try jsonText(bare)))
     }
 
     @Test func auditWorksWithTheDatabaseRemoved() throws {
