@@ -123,6 +123,50 @@ import Testing
         #expect(repairedMidRead > 0)
     }
 
+    /// An index whose chunk checks hold but one of whose record entries names the wrong record (as a
+    /// bug in a writer could leave it) is found out only when a read reaches that record, after the
+    /// events before it were handed over: the rebuilt index's second pass must not hand them over again.
+    @Test func eventsHandedOverBeforeAWrongEntryIsFoundComeOnceEach() throws {
+        let fileSystem = SimulatedFileSystem()
+        let (configuration, _) = try makeJournal(fileSystem)
+        let reference = try Journal.open(configuration, mode: .readOnly)
+        let last = reference.nextPosition - 1
+        let positions = Array(1...last)
+        let expected = try reference.entries(at: positions).map(\.line)
+        try reference.close()
+        let indexPath = "/data/journal/.index"
+        var index = try #require(fileSystem.contents(of: indexPath))
+        func u64(_ offset: Int) -> Int { (0..<8).reduce(0) { $0 | Int(index[offset + $1]) << (8 * $1) } }
+        let (records, keys, segments) = (u64(8), u64(16), u64(24))
+        let recordsBase = 96 + 8 * segments
+        let checksBase = recordsBase + 32 * records + 16 * keys
+        // Entry `middle` takes the offset and length of the entry after it, in the same segment: the
+        // record found there starts at another position. Its chunk's check is computed again.
+        let middle = records / 2
+        let entry = recordsBase + 32 * middle
+        #expect(u64(entry + 8) == u64(entry + 32 + 8), "both records in one segment")
+        index.replaceSubrange((entry + 16)..<(entry + 28), with: index[(entry + 48)..<(entry + 60)])
+        let chunk = middle * 32 / 4096
+        let chunkStart = recordsBase + chunk * 4096
+        let chunkBytes = Array(index[chunkStart..<min(chunkStart + 4096, recordsBase + 32 * records)])
+        index.replaceSubrange(
+            (checksBase + 8 * chunk)..<(checksBase + 8 * chunk + 8),
+            with: SHA256Digest.of(chunkBytes).bytes.prefix(8))
+        fileSystem.replaceContents(of: indexPath, with: index)
+
+        let journal = try Journal.open(configuration, mode: .readOnly)
+        #expect(!journal.openReport.indexRebuilt, "the checks hold: opening trusts the index")
+        var delivered: [UInt64] = []
+        var lines: [[UInt8]] = []
+        try journal.entries(at: positions) { entry in
+            delivered.append(entry.position)
+            lines.append(entry.line)
+        }
+        #expect(journal.openReport.indexRebuilt, "the wrong entry was found during the call")
+        #expect(delivered == positions)
+        #expect(lines == expected)
+    }
+
     @Test func nearbyEventsComeOnlyWithTheBytesAlreadyRead() throws {
         let fileSystem = SimulatedFileSystem()
         let (configuration, _) = try makeJournal(fileSystem)
