@@ -20,6 +20,8 @@ public struct TableSchema: Hashable, Sendable {
     public let hasUpdatedAt: Bool
     /// The statements that read and write one row, built once: they run once per mutation.
     public let sql: RowStatements
+    /// The constant parts of the state checksum's row encoding, built once: it runs for every image.
+    public let checksumNames: ChecksumNames
 
     /// A table's description.
     public init(name: String, columns: [String], primaryKey: [String], naturalKey: [String]) {
@@ -33,6 +35,27 @@ public struct TableSchema: Hashable, Sendable {
         hasUpdatedAt = columns.contains("updated_at")
         sql = RowStatements(
             name: name, columns: columns, primaryKey: primaryKey, nonKeyColumns: nonKeyColumns)
+        checksumNames = ChecksumNames(name: name, columns: columnsInChecksumOrder, primaryKey: primaryKey)
+    }
+}
+
+/// A table's name and column names as the state checksum encodes them (a `u32` length, then the
+/// UTF-8 bytes), and where the key columns are among the columns in checksum order.
+public struct ChecksumNames: Hashable, Sendable {
+    /// The encoded table name.
+    public let table: [UInt8]
+    /// The encoded column names, in checksum order (`TableSchema.columnsInChecksumOrder`).
+    public let columns: [[UInt8]]
+    /// For each primary-key column, its index in `columns`.
+    public let keyIndexes: [Int]
+
+    init(name: String, columns: [String], primaryKey: [String]) {
+        func encoded(_ text: String) -> [UInt8] {
+            withUnsafeBytes(of: UInt32(text.utf8.count).littleEndian) { Array($0) } + Array(text.utf8)
+        }
+        table = encoded(name)
+        self.columns = columns.map(encoded)
+        keyIndexes = primaryKey.map { columns.firstIndex(of: $0) ?? 0 }
     }
 }
 

@@ -84,16 +84,9 @@ public struct StateChecksum: Hashable, Sendable, CustomStringConvertible {
             + "WHERE \(key) >= \(bounds) AND \(key) <= \(bounds) "
             + "ORDER BY \(table.primaryKey.joined(separator: ", "))"
         // The constant parts of the encoding: the table's name, and each column's name.
-        var tableName: [UInt8] = []
-        appendString(table.name, to: &tableName)
-        let names = table.columnsInChecksumOrder.map { column -> [UInt8] in
-            var bytes: [UInt8] = []
-            appendString(column, to: &bytes)
-            return bytes
-        }
-        let keyIndexes = table.primaryKey.map { column in
-            Int32(table.columnsInChecksumOrder.firstIndex(of: column) ?? 0)
-        }
+        let tableName = table.checksumNames.table
+        let names = table.checksumNames.columns
+        let keyIndexes = table.checksumNames.keyIndexes.map { Int32($0) }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(512)
         var keyValues: [Int64?] = []
@@ -162,16 +155,36 @@ public struct StateChecksum: Hashable, Sendable, CustomStringConvertible {
     /// The 64-bit hash of one row.
     public static func rowHash(table: TableSchema, row: RowImage) -> UInt64 {
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(256)
+        bytes.reserveCapacity(512)
+        let names = table.checksumNames
+        // The usual image, exactly the table's columns: each value looked up once, the names' bytes
+        // built once per table (every image of an ingest is hashed, before and after).
+        if row.columns.count == table.columns.count {
+            var values: [Value] = []
+            values.reserveCapacity(table.columns.count)
+            for column in table.columnsInChecksumOrder {
+                guard let value = row.columns[column] else { break }
+                values.append(value)
+            }
+            if values.count == table.columns.count {
+                bytes += names.table
+                for index in names.keyIndexes {
+                    bytes += names.columns[index]
+                    appendValue(values[index], to: &bytes)
+                }
+                for (index, value) in values.enumerated() {
+                    bytes += names.columns[index]
+                    appendValue(value, to: &bytes)
+                }
+                return hash(of: bytes)
+            }
+        }
         appendString(table.name, to: &bytes)
         for column in table.primaryKey {
             appendString(column, to: &bytes)
             appendValue(row[column], to: &bytes)
         }
-        let hasTableColumns =
-            row.columns.count == table.columns.count && table.columns.allSatisfy { row.columns[$0] != nil }
-        let columns = hasTableColumns ? table.columnsInChecksumOrder : sortedByUTF8(Array(row.columns.keys))
-        for column in columns {
+        for column in sortedByUTF8(Array(row.columns.keys)) {
             appendString(column, to: &bytes)
             appendValue(row[column], to: &bytes)
         }
@@ -179,9 +192,9 @@ public struct StateChecksum: Hashable, Sendable, CustomStringConvertible {
     }
 
     private static func appendString(_ text: String, to bytes: inout [UInt8]) {
-        let utf8 = Array(text.utf8)
-        appendLength(utf8.count, to: &bytes)
-        bytes += utf8
+        appendLength(text.utf8.count, to: &bytes)
+        var text = text
+        text.withUTF8 { bytes += $0 }
     }
 
     private static func appendLength(_ length: Int, to bytes: inout [UInt8]) {
