@@ -622,6 +622,19 @@ private func retitle(_ home: DataHome, eventID: String, to title: String) throws
         odd["url"] = .null
         odd["is_current"] = .real(0.1)
         odd["congress"] = .blob([0, 1, 0xfe])
+        // A whole committee row (every column: the encoder's fast path) holding a real, a blob and odd text.
+        let whole = try #require(
+            intents.lazy.flatMap(\.mutations).first { $0.table == "committees" && $0.after != nil }?.after)
+        #expect(whole.columns.count == Schema.committees.columns.count)
+        var mixed = whole
+        mixed["is_current"] = .real(0.5)
+        mixed["congress"] = .blob([9, 0xab])
+        mixed["name"] = odd["name"]
+        intents.append(
+            BatchIntent(
+                batchID: 13, runID: 3, kind: .ingest, compensates: nil, reason: nil, items: [],
+                mutations: [Mutation(kind: .update, table: Schema.committees, before: whole, after: mixed)],
+                checksumBefore: "c", checksumAfter: "d"))
         intents.append(
             BatchIntent(
                 batchID: 12, runID: 3, kind: .compensation, compensates: 11, reason: "revert",
