@@ -205,21 +205,20 @@ extension BatchIntent {
         }
         out += Array("],\"kind\":\"\(intent.kind.rawValue)\",\"mutations\":[".utf8)
         for (index, mutation) in intent.mutations.enumerated() {
-            let table = Schema.table(named: mutation.table)
             out += Array((index > 0 ? ",{" : "{").utf8)
             var separator = ""
             if let after = mutation.after {
                 out += Array("\"after\":".utf8)
-                Self.appendImage(after, table: table, to: &out)
+                Self.appendImage(after, to: &out)
                 separator = ","
             }
             if let before = mutation.before {
                 out += Array("\(separator)\"before\":".utf8)
-                Self.appendImage(before, table: table, to: &out)
+                Self.appendImage(before, to: &out)
                 separator = ","
             }
             out += Array("\(separator)\"key\":".utf8)
-            Self.appendImage(mutation.key, table: nil, to: &out)
+            Self.appendImage(mutation.key, to: &out)
             out += Array(",\"kind\":\"\(mutation.kind.rawValue)\",\"table\":".utf8)
             appendJSONString(mutation.table, to: &out)
             out.append(UInt8(ascii: "}"))
@@ -240,48 +239,23 @@ extension BatchIntent {
         return encoder
     }()
 
-    /// `table`: the image's table. When the image has exactly its columns, their checksum order is
-    /// the keys' sorted order, and each value is looked up once (sorting each image's keys cost more
-    /// than writing its values).
-    private static func appendImage(_ image: RowImage, table: TableSchema?, to out: inout [UInt8]) {
+    private static func appendImage(_ image: RowImage, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "{"))
-        if let table, image.columns.count == table.columns.count {
-            var values: [Value] = []
-            values.reserveCapacity(table.columns.count)
-            for column in table.columnsInChecksumOrder {
-                guard let value = image.columns[column] else { break }
-                values.append(value)
-            }
-            if values.count == table.columns.count {
-                for (index, column) in table.columnsInChecksumOrder.enumerated() {
-                    if index > 0 { out.append(UInt8(ascii: ",")) }
-                    appendJSONString(column, to: &out)
-                    out.append(UInt8(ascii: ":"))
-                    appendValue(values[index], to: &out)
-                }
-                out.append(UInt8(ascii: "}"))
-                return
-            }
-        }
         let names = image.columns.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
         for (index, column) in names.enumerated() {
             if index > 0 { out.append(UInt8(ascii: ",")) }
             appendJSONString(column, to: &out)
             out.append(UInt8(ascii: ":"))
-            appendValue(image[column], to: &out)
+            switch image[column] {
+            case .null: out += Array("null".utf8)
+            case .integer(let value): out += Array(String(value).utf8)
+            case .text(let text): appendJSONString(text, to: &out)
+            case .real, .blob:
+                // Rare in rows: the encoder's own output, so the bytes stay exactly the same.
+                out += (try? Self.valueEncoder.encode(image[column])).map { Array($0) } ?? Array("null".utf8)
+            }
         }
         out.append(UInt8(ascii: "}"))
-    }
-
-    private static func appendValue(_ value: Value, to out: inout [UInt8]) {
-        switch value {
-        case .null: out += Array("null".utf8)
-        case .integer(let number): out += Array(String(number).utf8)
-        case .text(let text): appendJSONString(text, to: &out)
-        case .real, .blob:
-            // Rare in rows: the encoder's own output, so the bytes stay exactly the same.
-            out += (try? Self.valueEncoder.encode(value)).map { Array($0) } ?? Array("null".utf8)
-        }
     }
 }
 
