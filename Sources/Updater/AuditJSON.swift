@@ -674,38 +674,23 @@ struct EventLineReader {
         switch bytes[index] {
         case UInt8(ascii: "\""): try skipString()
         case UInt8(ascii: "{"), UInt8(ascii: "["):
-            // One loop over the bytes, strings included: a row image is mostly short strings (column
-            // names, codes, dates), for which a call to `memchr` each cost more than the scan itself.
-            // Inside a string only a quote ends it and a backslash escapes the byte after it.
             var depth = 0
-            var at = index
-            let end = bytes.count
-            while at < end {
-                let byte = bytes[at]
-                at += 1
-                switch byte {
+            while index < bytes.count {
+                switch bytes[index] {
                 case UInt8(ascii: "\""):
-                    while at < end {
-                        let inner = bytes[at]
-                        if inner == UInt8(ascii: "\"") { break }
-                        at += inner == UInt8(ascii: "\\") ? 2 : 1
-                    }
-                    guard at < end else {
-                        index = end
-                        throw failure("unterminated string")
-                    }
-                    at += 1
+                    try skipString()
+                    continue
                 case UInt8(ascii: "{"), UInt8(ascii: "["): depth += 1
                 case UInt8(ascii: "}"), UInt8(ascii: "]"):
                     depth -= 1
                     if depth == 0 {
-                        index = at
+                        index += 1
                         return
                     }
                 default: break
                 }
+                index += 1
             }
-            index = end
             throw failure("unterminated container")
         case UInt8(ascii: "t"): try literal("true")
         case UInt8(ascii: "f"): try literal("false")
