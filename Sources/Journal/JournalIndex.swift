@@ -66,7 +66,8 @@ final class JournalIndex {
     /// Why a bound: a search visits one chunk or two, each a few times, then moves on (a lookup of a
     /// thousand keys in hash order walks the table forwards). Keeping every chunk read made an audit of
     /// 2,000 chunks hold 8 MB, all of it memory the process touches for the first time: a page fault
-    /// per 4 KiB page, which costs more than the read. Evicted chunks' buffers are reused for the next.
+    /// per 4 KiB page, which costs more than the read. An evicted chunk's memory goes back to the
+    /// allocator, which the next read reuses.
     private var verifiedChunks: [UInt64: [UInt8]] = [:]
     /// The offsets of `verifiedChunks`, in the order they were read (a ring once full).
     private var chunkOrder: [UInt64] = []
