@@ -731,6 +731,53 @@ public final class Journal {
         try withIndexRepair { Array(Set(try index.positions(forKey: key))).sorted() }
     }
 
+    /// Where this handle's view of the journal ends: its next position and the SHA-256 of the record
+    /// before it. A handle opened later, on another thread, checks with `requireHistory(_:)` that it
+    /// sees the same events (and ignores any after them).
+    public struct Mark: Sendable, Equatable {
+        public var nextPosition: UInt64
+        public var lastRecordHash: SHA256Digest?
+    }
+
+    /// This handle's `Mark`.
+    public func mark() throws -> Mark {
+        let hash = try hashOfRecord(endingBefore: nextPosition)
+        guard nextPosition == 1 || hash != nil else {
+            throw JournalIndex.damaged("has no record ending at position \(nextPosition - 1)")
+        }
+        return Mark(nextPosition: nextPosition, lastRecordHash: hash)
+    }
+
+    /// Throws `.invalidArgument` unless this journal holds the events of `mark`'s view: at least as many,
+    /// the record before its end the same bytes (the hash chain makes the earlier ones the same too).
+    ///
+    /// Why: a second handle opens the folder again, which may since have been replaced, cut or
+    /// emptied; without the check, what it reads would silently stand for the first handle's journal.
+    public func requireHistory(_ mark: Mark) throws {
+        guard nextPosition >= mark.nextPosition,
+            try hashOfRecord(endingBefore: mark.nextPosition) == mark.lastRecordHash
+        else {
+            throw JournalError(
+                .invalidArgument,
+                "the journal at \(configuration.directory) no longer holds the events up to position "
+                    + "\(mark.nextPosition - 1) that were read from it (the folder changed)")
+        }
+    }
+
+    /// The SHA-256 of the record whose last event is at `position - 1`; nil for position 1, or when no
+    /// record ends there.
+    private func hashOfRecord(endingBefore position: UInt64) throws -> SHA256Digest? {
+        guard position > 1 else { return nil }
+        return try withIndexRepair {
+            guard let location = try index.locate(position: position - 1),
+                location.firstPosition + UInt64(location.count) == position, location.length > 0
+            else { return nil }
+            let bytes = try reader(for: location.segment).read(
+                at: location.offset, count: Int(location.length))
+            return SHA256Digest.of(bytes)
+        }
+    }
+
     /// `positions(withKey:)` for each of `keys`, in the same order, found in one pass over the index's
     /// key table (keys sorted by hash): a caller with hundreds of keys (audit: every row of a batch)
     /// reads each part of the table once, and about one 4 KiB chunk per key.

@@ -275,16 +275,17 @@ public enum Audit {
         let distinctRowKeys = firstMutations.map { rowKeys[$0] }
         // Later batches and natural keys need different events (the rows' later intents; the parents'
         // earlier ones), each about half the work: the later batches are looked up on a second thread,
-        // through a read-only handle of its own (a `Journal` is not shared between threads), bounded to
-        // the events this handle knows, so a writer appending meanwhile changes nothing.
+        // through a read-only handle of its own (a `Journal` is not shared between threads), which must
+        // hold the events this handle knows (`mark`) and sees no others: a writer appending meanwhile
+        // changes nothing, and a folder replaced meanwhile is an error, not a different answer.
         let configuration = journal.configuration
-        let end = journal.nextPosition
+        let mark = try journal.mark()
         let later = Handoff<Result<[LaterTouch], any Error>>()
         DispatchQueue.global().async {
             later.set(
                 Result {
                     try laterTouches(
-                        after: position, rowKeys: distinctRowKeys, configuration: configuration, end: end)
+                        after: position, rowKeys: distinctRowKeys, configuration: configuration, mark: mark)
                 })
         }
         // Whatever happens below, the second thread is done with the journal's files before this returns.
@@ -367,15 +368,16 @@ public enum Audit {
     }
 
     /// `laterTouches(after:rowKeys:history:)` through a read-only handle of its own on the journal of
-    /// `configuration`, seeing only the events before `end`.
+    /// `configuration`, which must hold the events of `mark` (the caller's view); it sees only those.
     private static func laterTouches(
-        after position: UInt64, rowKeys: [String], configuration: JournalConfiguration, end: UInt64
+        after position: UInt64, rowKeys: [String], configuration: JournalConfiguration, mark: Journal.Mark
     ) throws -> [LaterTouch] {
         let journal = try Journal.open(configuration, mode: .readOnly)
         let touches: [LaterTouch]
         do {
+            try journal.requireHistory(mark)
             touches = try laterTouches(
-                after: position, rowKeys: rowKeys, history: BatchHistory(journal, before: end))
+                after: position, rowKeys: rowKeys, history: BatchHistory(journal, before: mark.nextPosition))
         } catch {
             // The lookup's error is the one to report; the handle only read.
             try? journal.close()

@@ -494,6 +494,22 @@ private func retitle(_ home: DataHome, eventID: String, to title: String) throws
         #expect(after.allSatisfy { audit in audit.laterBatches.allSatisfy { $0.batchID < 8 } })
     }
 
+    /// The second handle opens the journal folder again: if the folder no longer holds the caller's
+    /// journal (here it was moved away after the caller opened it), the audit fails rather than
+    /// answering without the later batches.
+    @Test func auditFailsWhenTheFolderNoLongerHoldsTheCallersJournal() throws {
+        let (home, _, _) = try twoDays()
+        let early = try Journal.open(JournalConfiguration(directory: home.journalDirectory), mode: .readOnly)
+        defer { try? early.close() }
+        let before = try #require(try Audit.batch(3, in: early))
+        #expect(!before.laterBatches.isEmpty, "day 2 changed rows of batch 3")
+        // The caller's handle keeps its open files; the folder it came from is gone.
+        try FileManager.default.moveItem(
+            atPath: home.journalDirectory, toPath: home.journalDirectory + "-moved")
+        let error = #expect(throws: JournalError.self) { try Audit.batch(3, in: early) }
+        #expect(error?.message.contains("no longer holds the events") == true)
+    }
+
     @Test func intentReaderAgreesWithJSONDecoder() throws {
         let home = try temporaryHome()
         _ = try ingestFixed(home, .sample(day: 1))
