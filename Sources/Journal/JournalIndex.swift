@@ -90,6 +90,28 @@ final class JournalIndex {
     private var keysBase: UInt64 { recordsBase + UInt64(diskRecordCount * RecordLocation.encodedLength) }
     private var checksBase: UInt64 { keysBase + UInt64(diskKeyCount * KeyEntry.encodedLength) }
     private var fenceBase: UInt64 { checksBase + UInt64(8 * (recordChunks + keyChunks)) }
+
+    /// One of the file part's two tables: where it starts, its entries, and the number of its first
+    /// chunk among both tables' (their checks and fence entries are numbered over both, records first).
+    /// Every entry begins with the 8-byte value the table is sorted by.
+    private struct Table {
+        var base: UInt64
+        var entrySize: Int
+        var count: Int
+        var firstChunk: Int
+        var length: Int { count * entrySize }
+        var entriesPerChunk: Int { JournalIndex.chunkLength / entrySize }
+        var chunkCount: Int { JournalIndex.chunks(length) }
+    }
+
+    private var recordTable: Table {
+        Table(
+            base: recordsBase, entrySize: RecordLocation.encodedLength, count: diskRecordCount, firstChunk: 0)
+    }
+    private var keyTable: Table {
+        Table(
+            base: keysBase, entrySize: KeyEntry.encodedLength, count: diskKeyCount, firstChunk: recordChunks)
+    }
     private static func chunks(_ bytes: Int) -> Int { (bytes + chunkLength - 1) / chunkLength }
     private var recordChunks: Int { Self.chunks(diskRecordCount * RecordLocation.encodedLength) }
     private var keyChunks: Int { Self.chunks(diskKeyCount * KeyEntry.encodedLength) }
@@ -145,11 +167,17 @@ final class JournalIndex {
         diskRecordCount = 0
         diskKeyCount = 0
         coverage = nil
+        forgetReads(fileHasFence: false)
+    }
+
+    /// Forgets what was read from the file part (checked chunks, check pages, the fence), after the
+    /// file part was dropped or replaced; `fileHasFence` says whether the new one has a fence.
+    private func forgetReads(fileHasFence: Bool) {
         verifiedChunks = [:]
         chunkOrder = []
         chunkOrderNext = 0
         checkPages = [:]
-        hasFence = false
+        hasFence = fileHasFence
         fence = nil
     }
 
@@ -193,10 +221,7 @@ final class JournalIndex {
         }
         guard diskRecordCount > 0, position < UInt64.max else { return nil }
         // The last record starting at or before `position`: the one before the first starting after it.
-        let after = try lowerBound(
-            count: diskRecordCount, target: position + 1,
-            entrySize: RecordLocation.encodedLength
-        ) { index throws(JournalError) in try recordChunk(holding: index) }
+        let after = try lowerBound(in: recordTable, target: position + 1)
         guard after > 0 else { return nil }
         let candidate = try diskRecord(at: after - 1)
         guard candidate.firstPosition <= position,
@@ -212,20 +237,9 @@ final class JournalIndex {
         result.reserveCapacity(positions.count)
         var cursor = 0
         var cursorValue: UInt64 = 0
-        let perChunk = Self.chunkLength / RecordLocation.encodedLength
-        let fenced = fenceLoaded(forLookups: positions.count)
-        if fenced {
-            let chunks = positions.compactMap {
-                $0 < UInt64.max
-                    ? fenceGuess(
-                        target: $0 + 1, chunkOffset: 0, chunkCount: recordChunks, entriesPerChunk: 1, from: 0)
-                    : nil
-            }
-            adviseChunks(
-                chunks, tableBase: recordsBase, tableLength: diskRecordCount * RecordLocation.encodedLength)
-            file?.willRead(at: checksBase, count: 8 * recordChunks)
-        }
-        for position in positions {
+        let table = recordTable
+        let planned = plannedChunks(for: positions.map { $0 < UInt64.max ? $0 + 1 : nil }, in: table)
+        for (number, position) in positions.enumerated() {
             if let first = tailRecords.first, position >= first.firstPosition {
                 result.append(try locate(position: position))
                 continue
@@ -234,16 +248,9 @@ final class JournalIndex {
                 result.append(nil)
                 continue
             }
-            let guess =
-                fenced
-                ? fenceGuess(
-                    target: position + 1, chunkOffset: 0, chunkCount: recordChunks, entriesPerChunk: perChunk,
-                    from: cursor / perChunk) : nil
             let after = try lowerBound(
-                count: diskRecordCount, target: position + 1, entrySize: RecordLocation.encodedLength,
-                from: cursor,
-                fromValue: cursorValue, firstGuess: guess
-            ) { index throws(JournalError) in try recordChunk(holding: index) }
+                in: table, target: position + 1, from: cursor, fromValue: cursorValue,
+                firstGuess: firstGuess(planned?[number] ?? nil, from: cursor, in: table))
             guard after > 0 else {
                 result.append(nil)
                 continue
@@ -264,9 +271,7 @@ final class JournalIndex {
     func positions(forKey key: String) throws(JournalError) -> [UInt64] {
         let hash = Self.hash(key)
         var result: [UInt64] = []
-        var cursor = try lowerBound(
-            count: diskKeyCount, target: hash, entrySize: KeyEntry.encodedLength
-        ) { index throws(JournalError) in try keyChunk(holding: index) }
+        var cursor = try lowerBound(in: keyTable, target: hash)
         while cursor < diskKeyCount {
             let entry = try diskKey(at: cursor)
             guard entry.hash == hash else { break }
@@ -291,28 +296,13 @@ final class JournalIndex {
         var cursor = 0
         var cursorValue: UInt64 = 0
         let sorted = Set(hashes).sorted()
-        let perChunk = Self.chunkLength / KeyEntry.encodedLength
-        let fenced = fenceLoaded(forLookups: sorted.count)
-        if fenced {
-            let chunks = sorted.compactMap {
-                fenceGuess(
-                    target: $0, chunkOffset: recordChunks, chunkCount: keyChunks, entriesPerChunk: 1, from: 0)
-            }
-            adviseChunks(chunks, tableBase: keysBase, tableLength: diskKeyCount * KeyEntry.encodedLength)
-            file?.willRead(at: checksBase + UInt64(8 * recordChunks), count: 8 * keyChunks)
-        }
-        for hash in sorted {
+        let table = keyTable
+        let planned = plannedChunks(for: sorted, in: table)
+        for (number, hash) in sorted.enumerated() {
             // Every entry before the cursor is below the previous hash, so below this one.
-            let guess =
-                fenced
-                ? fenceGuess(
-                    target: hash, chunkOffset: recordChunks, chunkCount: keyChunks, entriesPerChunk: perChunk,
-                    from: cursor / perChunk) : nil
             cursor = try lowerBound(
-                count: diskKeyCount, target: hash, entrySize: KeyEntry.encodedLength, from: cursor,
-                fromValue: cursorValue,
-                firstGuess: guess
-            ) { index throws(JournalError) in try keyChunk(holding: index) }
+                in: table, target: hash, from: cursor, fromValue: cursorValue,
+                firstGuess: firstGuess(planned?[number] ?? nil, from: cursor, in: table))
             cursorValue = hash
             var positions: [UInt64] = []
             while cursor < diskKeyCount {
@@ -345,17 +335,17 @@ final class JournalIndex {
     /// when every value before `from` is known to be below the target. `firstGuess` (from the fence)
     /// replaces the first interpolation.
     private func lowerBound(
-        count: Int, target: UInt64, entrySize: Int, from start: Int = 0, fromValue: UInt64 = 0,
-        firstGuess: Int? = nil, chunkAt: (Int) throws(JournalError) -> (bytes: [UInt8], start: Int)
+        in table: Table, target: UInt64, from start: Int = 0, fromValue: UInt64 = 0, firstGuess: Int? = nil
     ) throws(JournalError) -> Int {
-        let entriesPerChunk = Self.chunkLength / entrySize
+        let entriesPerChunk = table.entriesPerChunk
+        let entrySize = table.entrySize
         func valueAt(_ index: Int) throws(JournalError) -> UInt64 {
-            let (bytes, start) = try chunkAt(index)
+            let (bytes, start) = try chunk(holding: index, in: table)
             return bytes.readUInt64(at: start)
         }
         // Invariant: the values before `low` are below the target; those from `high` on are not.
         var low = start
-        var high = count
+        var high = table.count
         // Never above the target: the interpolation below subtracts it from the target.
         var lowValue: UInt64 = min(fromValue, target)
         var highValue = UInt64.max
@@ -374,7 +364,7 @@ final class JournalIndex {
         while low < high {
             // The answer lies in one chunk: search its bytes, instead of a chunk lookup per probe.
             if low / entriesPerChunk == (high - 1) / entriesPerChunk {
-                let (bytes, start) = try chunkAt(low)
+                let (bytes, start) = try chunk(holding: low, in: table)
                 let base = start - (low % entriesPerChunk) * entrySize
                 var first = low
                 var last = high
@@ -408,8 +398,7 @@ final class JournalIndex {
     }
 
     private func diskRecord(at index: Int) throws(JournalError) -> RecordLocation {
-        let (bytes, start) = try chunk(
-            holding: index, size: RecordLocation.encodedLength, tableBase: recordsBase, chunkOffset: 0)
+        let (bytes, start) = try chunk(holding: index, in: recordTable)
         return RecordLocation(
             firstPosition: bytes.readUInt64(at: start), segment: bytes.readUInt64(at: start + 8),
             offset: bytes.readUInt64(at: start + 16), length: bytes.readUInt32(at: start + 24),
@@ -417,36 +406,25 @@ final class JournalIndex {
     }
 
     private func diskKey(at index: Int) throws(JournalError) -> KeyEntry {
-        let (bytes, start) = try chunk(
-            holding: index, size: KeyEntry.encodedLength, tableBase: keysBase, chunkOffset: recordChunks)
+        let (bytes, start) = try chunk(holding: index, in: keyTable)
         return KeyEntry(hash: bytes.readUInt64(at: start), position: bytes.readUInt64(at: start + 8))
-    }
-
-    private func recordChunk(holding index: Int) throws(JournalError) -> (bytes: [UInt8], start: Int) {
-        try chunk(holding: index, size: RecordLocation.encodedLength, tableBase: recordsBase, chunkOffset: 0)
-    }
-
-    private func keyChunk(holding index: Int) throws(JournalError) -> (bytes: [UInt8], start: Int) {
-        try chunk(
-            holding: index, size: KeyEntry.encodedLength, tableBase: keysBase, chunkOffset: recordChunks)
     }
 
     /// The chunk holding entry `index` of a table, and the entry's offset in it. The chunk is read and
     /// its check verified the first time; entries are then read from the kept chunk without copying
     /// (searches read several entries of each chunk they visit).
-    private func chunk(holding index: Int, size: Int, tableBase: UInt64, chunkOffset: Int)
-        throws(JournalError) -> (bytes: [UInt8], start: Int)
-    {
+    private func chunk(holding index: Int, in table: Table) throws(JournalError) -> (
+        bytes: [UInt8], start: Int
+    ) {
         guard let file else { throw Self.damaged("is not open") }
-        let byteOffset = index * size
+        let byteOffset = index * table.entrySize
         let chunk = byteOffset / Self.chunkLength
-        let chunkStart = tableBase + UInt64(chunk * Self.chunkLength)
+        let chunkStart = table.base + UInt64(chunk * Self.chunkLength)
         let start = byteOffset - chunk * Self.chunkLength
         if let cached = verifiedChunks[chunkStart] { return (cached, start) }
-        let tableEnd = chunkOffset == 0 ? keysBase : checksBase
-        let length = Int(min(UInt64(Self.chunkLength), tableEnd - chunkStart))
+        let length = min(Self.chunkLength, table.length - chunk * Self.chunkLength)
         let read = try file.read(at: chunkStart, count: length)
-        let check = try chunkCheck(chunkOffset + chunk)
+        let check = try chunkCheck(table.firstChunk + chunk)
         guard read.count == length, let check, SHA256Digest.of(read).bytes.prefix(8).elementsEqual(check)
         else { throw Self.damaged("fails the check of its chunk at byte offset \(chunkStart)") }
         if chunkOrder.count < Self.chunkCacheLimit {
@@ -466,7 +444,7 @@ final class JournalIndex {
     /// chunks all over the key table, and one read per page costs less than one per chunk.
     private func chunkCheck(_ number: Int) throws(JournalError) -> ArraySlice<UInt8>? {
         guard let file else { throw Self.damaged("is not open") }
-        let checksLength = 8 * (recordChunks + Self.chunks(diskKeyCount * KeyEntry.encodedLength))
+        let checksLength = 8 * (recordChunks + keyChunks)
         let offset = 8 * number
         let pageStart = offset - offset % Self.chunkLength
         let page: [UInt8]
@@ -552,35 +530,42 @@ final class JournalIndex {
         return fence != nil
     }
 
-    /// Advises the file that the table chunks numbered `chunks` (ascending; from the table's start)
-    /// will be read: the fence says which chunk each lookup reads, so all of them can be asked for
-    /// before the first read waits (`File.willRead`). Chunks already checked and kept are left out.
-    private func adviseChunks(_ chunks: [Int], tableBase: UInt64, tableLength: Int) {
-        guard let file else { return }
-        var previous = -1
-        for chunk in chunks where chunk != previous {
-            previous = chunk
-            let start = tableBase + UInt64(chunk * Self.chunkLength)
-            guard verifiedChunks[start] == nil else { continue }
-            file.willRead(at: start, count: min(Self.chunkLength, tableLength - chunk * Self.chunkLength))
+    /// For each of `targets` (nil: none), the chunk of `table` that should hold it, from the fence;
+    /// nil without a fence in memory (see `fenceLoaded`). Every chunk named, and the table's checks,
+    /// are advised to the file (`File.willRead`) before the lookup reads any, so that pages the kernel
+    /// no longer holds are fetched together rather than one read at a time. Chunks already checked
+    /// and kept are left out.
+    private func plannedChunks(for targets: [UInt64?], in table: Table) -> [Int?]? {
+        guard fenceLoaded(forLookups: targets.count), let fence, let file,
+            table.firstChunk + table.chunkCount <= fence.count
+        else { return nil }
+        let chunks = targets.map { target -> Int? in
+            guard let target else { return nil }
+            // The last chunk whose first value is below the target (chunk 0 when none is).
+            var low = 0
+            var high = table.chunkCount
+            while low < high {
+                let middle = (low + high) / 2
+                if fence[table.firstChunk + middle] < target { low = middle + 1 } else { high = middle }
+            }
+            return max(0, low - 1)
         }
+        var previous = -1
+        for case let chunk? in chunks where chunk != previous {
+            previous = chunk
+            let start = table.base + UInt64(chunk * Self.chunkLength)
+            guard verifiedChunks[start] == nil else { continue }
+            file.willRead(at: start, count: min(Self.chunkLength, table.length - chunk * Self.chunkLength))
+        }
+        file.willRead(at: checksBase + UInt64(8 * table.firstChunk), count: 8 * table.chunkCount)
+        return chunks
     }
 
-    /// The first entry of the chunk of a table where a search for `target` starts: the last chunk,
-    /// from `fromChunk` on, whose first value is below the target (`fromChunk` when none is). The
-    /// table's chunks are numbered from 0; its fence entries start at `chunkOffset`. Nil without a
-    /// fence in memory.
-    private func fenceGuess(
-        target: UInt64, chunkOffset: Int, chunkCount: Int, entriesPerChunk: Int, from fromChunk: Int
-    ) -> Int? {
-        guard let fence, chunkOffset + chunkCount <= fence.count else { return nil }
-        var low = fromChunk
-        var high = chunkCount
-        while low < high {
-            let middle = (low + high) / 2
-            if fence[chunkOffset + middle] < target { low = middle + 1 } else { high = middle }
-        }
-        return max(fromChunk, low - 1) * entriesPerChunk
+    /// The entry where a search that may start at entry `cursor` reads first: the start of the
+    /// `planned` chunk, or of the cursor's own chunk if that is further on. Nil without a plan.
+    private func firstGuess(_ planned: Int?, from cursor: Int, in table: Table) -> Int? {
+        guard let chunk = planned else { return nil }
+        return max(chunk, cursor / table.entriesPerChunk) * table.entriesPerChunk
     }
 
     /// Writes the whole index (file part and tail) to a new file and makes it the file part.
@@ -689,12 +674,7 @@ final class JournalIndex {
         diskRecordCount = recordCount
         diskKeyCount = keyCount
         coverage = newCoverage
-        verifiedChunks = [:]
-        chunkOrder = []
-        chunkOrderNext = 0
-        checkPages = [:]
-        hasFence = true
-        fence = nil
+        forgetReads(fileHasFence: true)
         tailRecords = []
         tailKeys = []
     }
