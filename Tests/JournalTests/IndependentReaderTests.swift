@@ -319,11 +319,10 @@ private func recordOffsets(_ bytes: [UInt8]) -> [Int] {
         }
         try #require(expected.count > 90)
         var index = Array(try Data(contentsOf: URL(fileURLWithPath: sample.indexPath)))
-        func field(_ offset: Int) -> Int { (0..<8).reduce(0) { $0 | Int(index[offset + $1]) << (8 * $1) } }
-        let (records, keys, segments) = (field(8), field(16), field(24))
-        try #require(keys > 2)
+        let layout = IndexFileLayout(index)
+        try #require(layout.keys > 2)
         // A byte of the key hash of the middle entry: the first one a key lookup's binary search reads.
-        index[96 + 8 * segments + 32 * records + 16 * (keys / 2) + 3] ^= 0x10
+        index[layout.keysBase + 16 * (layout.keys / 2) + 3] ^= 0x10
         try Data(index).write(to: URL(fileURLWithPath: sample.indexPath))
 
         let verify = try runReader(["--verify", sample.directory])

@@ -89,14 +89,34 @@ import Testing
         #expect(try journal.entries(at: [last + 1]).isEmpty)
     }
 
+    /// Every position of the journal and its event's line, read in one call by a fresh handle.
+    private func allEvents(_ configuration: JournalConfiguration) throws -> (
+        positions: [UInt64], lines: [[UInt8]]
+    ) {
+        let reference = try Journal.open(configuration, mode: .readOnly)
+        defer { try? reference.close() }
+        let positions = Array(1...(reference.nextPosition - 1))
+        return (positions, try reference.entries(at: positions).map(\.line))
+    }
+
+    /// The events at `positions` as `entries(at:_:)` hands them over, one at a time, in order.
+    private func streamed(_ journal: Journal, _ positions: [UInt64]) throws -> (
+        positions: [UInt64], lines: [[UInt8]]
+    ) {
+        var delivered: [UInt64] = []
+        var lines: [[UInt8]] = []
+        try journal.entries(at: positions) { entry in
+            delivered.append(entry.position)
+            lines.append(entry.line)
+        }
+        return (delivered, lines)
+    }
+
     @Test func eventsHandedOverOneAtATimeComeOnceEachWhenTheIndexIsRepairedDuringTheCall() throws {
         let fileSystem = SimulatedFileSystem()
         let (configuration, _) = try makeJournal(fileSystem)
-        let reference = try Journal.open(configuration, mode: .readOnly)
-        let last = reference.nextPosition - 1
-        let positions = Array(1...last)
-        let expected = try reference.entries(at: positions).map(\.line)
-        #expect(expected.count == Int(last))
+        let (positions, expected) = try allEvents(configuration)
+        #expect(expected.count == positions.count)
         let indexPath = "/data/journal/.index"
         let intact = try #require(fileSystem.contents(of: indexPath))
         var repairedMidRead = 0
@@ -108,12 +128,7 @@ import Testing
             fileSystem.replaceContents(of: indexPath, with: damaged)
             let journal = try Journal.open(configuration, mode: .readOnly)
             let rebuiltAtOpen = journal.openReport.indexRebuilt
-            var delivered: [UInt64] = []
-            var lines: [[UInt8]] = []
-            try journal.entries(at: positions) { entry in
-                delivered.append(entry.position)
-                lines.append(entry.line)
-            }
+            let (delivered, lines) = try streamed(journal, positions)
             #expect(delivered == positions, "damage at step \(step)")
             #expect(lines == expected, "damage at step \(step)")
             if !rebuiltAtOpen && journal.openReport.indexRebuilt { repairedMidRead += 1 }
@@ -129,17 +144,12 @@ import Testing
     @Test func eventsHandedOverBeforeAWrongEntryIsFoundComeOnceEach() throws {
         let fileSystem = SimulatedFileSystem()
         let (configuration, _) = try makeJournal(fileSystem)
-        let reference = try Journal.open(configuration, mode: .readOnly)
-        let last = reference.nextPosition - 1
-        let positions = Array(1...last)
-        let expected = try reference.entries(at: positions).map(\.line)
-        try reference.close()
+        let (positions, expected) = try allEvents(configuration)
         let indexPath = "/data/journal/.index"
         var index = try #require(fileSystem.contents(of: indexPath))
         func u64(_ offset: Int) -> Int { (0..<8).reduce(0) { $0 | Int(index[offset + $1]) << (8 * $1) } }
-        let (records, keys, segments) = (u64(8), u64(16), u64(24))
-        let recordsBase = 96 + 8 * segments
-        let checksBase = recordsBase + 32 * records + 16 * keys
+        let layout = IndexFileLayout(index)
+        let (records, recordsBase, checksBase) = (layout.records, layout.recordsBase, layout.checksBase)
         // Entry `middle` takes the offset and length of the entry after it, in the same segment: the
         // record found there starts at another position. Its chunk's check is computed again.
         let middle = records / 2
@@ -156,12 +166,7 @@ import Testing
 
         let journal = try Journal.open(configuration, mode: .readOnly)
         #expect(!journal.openReport.indexRebuilt, "the checks hold: opening trusts the index")
-        var delivered: [UInt64] = []
-        var lines: [[UInt8]] = []
-        try journal.entries(at: positions) { entry in
-            delivered.append(entry.position)
-            lines.append(entry.line)
-        }
+        let (delivered, lines) = try streamed(journal, positions)
         #expect(journal.openReport.indexRebuilt, "the wrong entry was found during the call")
         #expect(delivered == positions)
         #expect(lines == expected)

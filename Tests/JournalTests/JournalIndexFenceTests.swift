@@ -32,21 +32,12 @@ import Testing
         return (configuration, expected)
     }
 
-    /// The index file's counts and the offset and length of its fence (the last `8 × chunks` bytes).
-    private func fence(of index: [UInt8]) -> (offset: Int, length: Int) {
-        func count(at offset: Int) -> Int {
-            (0..<8).reduce(0) { $0 | Int(index[offset + $1]) << (8 * $1) }
-        }
-        let chunks = (32 * count(at: 8) + 4095) / 4096 + (16 * count(at: 16) + 4095) / 4096
-        return (index.count - 8 * chunks, 8 * chunks)
-    }
-
     /// The same index as version 2 wrote it: no fence, version 2, the header check over the new header.
     private func versionTwo(_ index: [UInt8]) -> [UInt8] {
-        var result = Array(index[0..<fence(of: index).offset])
+        let layout = IndexFileLayout(index)
+        var result = Array(index[0..<layout.fenceBase])
         result[4] = 2
-        let segments = (0..<8).reduce(0) { $0 | Int(index[24 + $1]) << (8 * $1) }
-        let check = SHA256Digest.of(Array(result[0..<88]) + Array(result[96..<(96 + 8 * segments)])).bytes
+        let check = SHA256Digest.of(Array(result[0..<88]) + Array(result[96..<layout.recordsBase])).bytes
         result.replaceSubrange(88..<96, with: check.prefix(8))
         return result
     }
@@ -90,7 +81,8 @@ import Testing
         let (configuration, expected) = try makeJournal(fileSystem)
         let intact = try #require(fileSystem.contents(of: Self.indexPath))
         #expect(try Journal.verify(configuration).indexFresh)
-        let (offset, length) = fence(of: intact)
+        let layout = IndexFileLayout(intact)
+        let (offset, length) = (layout.fenceBase, 8 * layout.chunks)
         var generator = SplitMix64(seed: 9)
         let keys = Array(expected.keys.sorted().shuffled(using: &generator).prefix(300))
         let reference = try Journal.open(configuration, mode: .readOnly)

@@ -94,3 +94,23 @@ func run(_ executable: String, _ arguments: [String], input: Data? = nil) throws
     process.waitUntilExit()
     return (process.terminationStatus, data)
 }
+
+/// Where things are in an index file's bytes (journal-format.md §11.1), for tests that damage or
+/// rewrite it.
+struct IndexFileLayout {
+    let records: Int
+    let keys: Int
+    let segments: Int
+
+    init(_ index: [UInt8]) {
+        func count(at offset: Int) -> Int { (0..<8).reduce(0) { $0 | Int(index[offset + $1]) << (8 * $1) } }
+        (records, keys, segments) = (count(at: 8), count(at: 16), count(at: 24))
+    }
+
+    var recordsBase: Int { 96 + 8 * segments }
+    var keysBase: Int { recordsBase + 32 * records }
+    var checksBase: Int { keysBase + 16 * keys }
+    /// Chunks of both tables: as many checks, and (version 3) fence entries.
+    var chunks: Int { (32 * records + 4095) / 4096 + (16 * keys + 4095) / 4096 }
+    var fenceBase: Int { checksBase + 8 * chunks }
+}
