@@ -51,6 +51,7 @@ public final class SimulatedFileSystem: FileSystem, @unchecked Sendable {
     private var faults: [Int: InjectedFault] = [:]
     private var operationCount = 0
     private var readCount = 0
+    private var readFaults: [Int: Int32] = [:]
     private var accessLog: [Access]?
     private var isCrashed = false
 
@@ -70,6 +71,12 @@ public final class SimulatedFileSystem: FileSystem, @unchecked Sendable {
 
     /// I/O steps performed so far.
     public var steps: Int { lock.withLock { operationCount } }
+
+    /// Makes read number `read` (0-based, counted as `reads` counts them) fail with errno `code`.
+    /// Reads are not steps: a crash image never depends on them.
+    public func injectReadError(_ code: Int32, atRead read: Int) {
+        lock.withLock { readFaults[read] = code }
+    }
 
     /// Reads performed so far (not steps: faults are injected into writes and syncs). Tests count
     /// what a lookup costs with it.
@@ -214,14 +221,16 @@ public final class SimulatedFileSystem: FileSystem, @unchecked Sendable {
 
     // MARK: Files
 
-    func read(_ inode: Int, path: String, at offset: UInt64, count: Int) -> [UInt8] {
-        lock.withLock {
-            readCount += 1
+    func read(_ inode: Int, path: String, at offset: UInt64, count: Int) throws(JournalError) -> [UInt8] {
+        let result: Result<[UInt8], JournalError> = lock.withLock {
+            defer { readCount += 1 }
+            if let code = readFaults[readCount] { return .failure(failure("pread", path, code)) }
             accessLog?.append(Access(path: path, offset: offset, count: count, advice: false))
             let content = inodes[inode]?.volatile ?? []
             let start = min(Int(offset), content.count)
-            return Array(content[start..<min(content.count, start + count)])
+            return .success(Array(content[start..<min(content.count, start + count)]))
         }
+        return try result.get()
     }
 
     func size(_ inode: Int) -> UInt64 {
@@ -304,7 +313,7 @@ final class SimulatedFile: File {
 
     func size() throws(JournalError) -> UInt64 { fileSystem.size(inode) }
     func read(at offset: UInt64, count: Int) throws(JournalError) -> [UInt8] {
-        fileSystem.read(inode, path: path, at: offset, count: count)
+        try fileSystem.read(inode, path: path, at: offset, count: count)
     }
     func write(_ bytes: [UInt8], at offset: UInt64) throws(JournalError) {
         try fileSystem.write(inode, path: path, bytes, at: offset)

@@ -141,4 +141,42 @@ import Testing
         #expect(chunkReads.filter { !advisedBefore($0) }.count <= 2, "a chunk the fence did not point to")
         #expect(recordReads.allSatisfy(advisedBefore))
     }
+
+    /// The fence is a hint: an I/O error reading it leaves the lookup to go on without it, exact. An
+    /// I/O error reading a table chunk is reported (kind `.io`), never taken for damage or an absence.
+    @Test func anUnreadableFenceIsDoneWithoutAndAnUnreadableChunkIsReported() throws {
+        let fileSystem = SimulatedFileSystem()
+        let (configuration, expected) = try makeJournal(fileSystem)
+        var generator = SplitMix64(seed: 17)
+        let keys = Array(expected.keys.sorted().shuffled(using: &generator).prefix(100))
+        let fenceBase = IndexFileLayout(try #require(fileSystem.contents(of: Self.indexPath))).fenceBase
+        // Which read of a lookup on a fresh handle is the fence's, and which the first chunk's.
+        let probe = try Journal.open(configuration, mode: .readOnly)
+        let start = fileSystem.reads
+        fileSystem.recordAccesses()
+        _ = try probe.positions(withKeys: keys)
+        let reads = fileSystem.accesses.filter { !$0.advice }
+        let fenceRead = try #require(
+            reads.firstIndex { $0.path == Self.indexPath && $0.offset == UInt64(fenceBase) })
+        let chunkRead = try #require(
+            reads.indices.first {
+                $0 > fenceRead && reads[$0].path == Self.indexPath && reads[$0].count == 4096
+            })
+        try probe.close()
+        #expect(fileSystem.reads - start == reads.count)
+
+        let withoutFence = try Journal.open(configuration, mode: .readOnly)
+        fileSystem.injectReadError(EIO, atRead: fileSystem.reads + fenceRead)
+        let before = fileSystem.reads
+        #expect(try withoutFence.positions(withKeys: keys) == keys.map { [expected[$0] ?? 0] })
+        #expect(!withoutFence.openReport.indexRebuilt)
+        #expect(fileSystem.reads - before > reads.count, "without the fence the search reads more")
+        try withoutFence.close()
+
+        let failing = try Journal.open(configuration, mode: .readOnly)
+        fileSystem.injectReadError(EIO, atRead: fileSystem.reads + chunkRead)
+        let error = #expect(throws: JournalError.self) { try failing.positions(withKeys: keys) }
+        #expect(error?.kind == .io)
+        #expect(!failing.openReport.indexRebuilt)
+    }
 }
